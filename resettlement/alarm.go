@@ -1,0 +1,162 @@
+package resettlement
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// AlarmKind says what an alarm asks for.
+type AlarmKind string
+
+const (
+	AlarmReminder   AlarmKind = "reminder"   // to the owner, before the due date
+	AlarmDue        AlarmKind = "due"        // to the owner, on the due date
+	AlarmEscalation AlarmKind = "escalation" // to the team manager (level 1) or head of service (level 2)
+	AlarmUnassigned AlarmKind = "unassigned" // steps landed in a team queue: to the queue and its manager
+	AlarmStalled    AlarmKind = "stalled"    // no progress for the stall period: to the team manager
+)
+
+// Alarm is a moment at which somebody must be told something.
+type Alarm struct {
+	// Key is unique within a case for one reason to tell somebody; the
+	// outbox keys its email on (case, key), so an alarm raised twice — a
+	// retried activity, a replayed workflow — sends one email.
+	Key    string    `json:"key"`
+	Kind   AlarmKind `json:"kind"`
+	Level  int       `json:"level,omitempty"`
+	StepID string    `json:"step_id,omitempty"`
+	At     time.Time `json:"at"`
+}
+
+// rank orders alarms on one step by how far up the ladder they are.
+func (a Alarm) rank() int {
+	switch a.Kind {
+	case AlarmReminder:
+		return 0
+	case AlarmDue:
+		return 1
+	}
+	return 1 + a.Level
+}
+
+// Alarms returns every alarm the case has not yet raised, earliest first.
+// A paused or closed case has none.
+func (c *Case) Alarms() []Alarm {
+	if c.Closed || c.Paused {
+		return nil
+	}
+	var out []Alarm
+	add := func(a Alarm) {
+		if !slices.Contains(c.Fired, a.Key) {
+			out = append(out, a)
+		}
+	}
+	p := c.Policy
+	for _, s := range c.Steps {
+		if !s.Status.Open() || s.OnHold() {
+			continue
+		}
+		key := fmt.Sprintf("c%d/%s/%s/", c.Cycle, s.ID, s.DueDate)
+		add(Alarm{Key: key + "reminder", Kind: AlarmReminder, StepID: s.ID, At: EnglandAndWales.Shift(s.Due, p.RemindBefore)})
+		add(Alarm{Key: key + "due", Kind: AlarmDue, StepID: s.ID, At: EnglandAndWales.Shift(s.Due, p.RemindOnDue)})
+		for i, e := range p.Escalations {
+			add(Alarm{Key: fmt.Sprintf("%sescalation-%d", key, i+1), Kind: AlarmEscalation, Level: i + 1, StepID: s.ID, At: EnglandAndWales.Shift(s.Due, e)})
+		}
+	}
+	if c.Queued > 0 {
+		add(Alarm{Key: fmt.Sprintf("c%d/unassigned/%d", c.Cycle, c.Queued), Kind: AlarmUnassigned, At: c.QueuedAt})
+	}
+	add(Alarm{Key: fmt.Sprintf("c%d/stalled/%d", c.Cycle, c.LastProgress.Unix()), Kind: AlarmStalled,
+		At: EnglandAndWales.Shift(c.LastProgress, p.StallAfter)})
+	slices.SortStableFunc(out, func(a, b Alarm) int { return a.At.Compare(b.At) })
+	return out
+}
+
+// NextAlarm returns the earliest alarm still to raise.
+func (c *Case) NextAlarm() (Alarm, bool) {
+	as := c.Alarms()
+	if len(as) == 0 {
+		return Alarm{}, false
+	}
+	return as[0], true
+}
+
+// TakeDue returns the alarms due at now and marks them raised.
+//
+// When several alarms of one step have passed together — a case resumed
+// after a pause, a worker that was down — only the highest on the ladder is
+// raised: the owner needs one email saying "overdue, escalated", not a burst
+// of stale reminders. The ones passed over are marked raised too.
+// An "unassigned" notice for steps that have since been given an owner is
+// dropped the same way.
+func (c *Case) TakeDue(now time.Time) []Alarm {
+	var due []Alarm
+	for _, a := range c.Alarms() {
+		if a.At.After(now) {
+			break
+		}
+		c.Fired = append(c.Fired, a.Key)
+		if a.Kind == AlarmUnassigned && len(c.Unassigned()) == 0 {
+			continue
+		}
+		if i := slices.IndexFunc(due, func(d Alarm) bool { return d.StepID != "" && d.StepID == a.StepID }); i >= 0 {
+			if a.rank() > due[i].rank() {
+				due[i] = a
+			}
+			continue
+		}
+		due = append(due, a)
+	}
+	if len(due) > 0 {
+		c.Version++
+	}
+	return due
+}
+
+// Unassigned returns the ids of open steps sitting in a team queue.
+func (c *Case) Unassigned() []string {
+	var ids []string
+	for _, s := range c.Steps {
+		if s.Status.Open() && s.Owner.Unassigned() {
+			ids = append(ids, s.ID)
+		}
+	}
+	return ids
+}
+
+// Stalled reports whether the case has had no progress for the stall period.
+func (c *Case) Stalled(now time.Time) bool {
+	return !c.Closed && !c.Paused && !now.Before(EnglandAndWales.Shift(c.LastProgress, c.Policy.StallAfter))
+}
+
+// EscalationLevel returns the highest escalation level reached by any open
+// step at now (0: none).
+func (c *Case) EscalationLevel(now time.Time) int {
+	if c.Closed || c.Paused {
+		return 0
+	}
+	level := 0
+	for _, s := range c.Steps {
+		if !s.Status.Open() || s.OnHold() {
+			continue
+		}
+		for i, e := range c.Policy.Escalations {
+			if !now.Before(EnglandAndWales.Shift(s.Due, e)) && i+1 > level {
+				level = i + 1
+			}
+		}
+	}
+	return level
+}
+
+// NextDue returns the earliest due instant among open steps.
+func (c *Case) NextDue() (time.Time, bool) {
+	var next time.Time
+	for _, s := range c.Steps {
+		if s.Status.Open() && !s.OnHold() && (next.IsZero() || s.Due.Before(next)) {
+			next = s.Due
+		}
+	}
+	return next, !next.IsZero()
+}

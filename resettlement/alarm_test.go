@@ -1,0 +1,123 @@
+package resettlement
+
+import (
+	"strconv"
+	"testing"
+	"time"
+)
+
+func TestAlarmLadderOverChristmas(t *testing.T) {
+	now := at(2026, 11, 23, 10, 0)
+	c := openCase(t, OpenCase{Owner: "officer-1", ReceivedOn: D(2026, 11, 20), Adult: true, Dates: ReleaseDates{CRD: D(2027, 3, 10)}}, now)
+	want := map[string]time.Time{ // needs assessment due Wed 30 Dec 2026
+		"c0/needs-assessment/2026-12-30/reminder":         at(2026, 12, 23, 9, 0), // 3 working days back over the holidays
+		"c0/needs-assessment/2026-12-30/due":              at(2026, 12, 30, 9, 0),
+		"c0/needs-assessment/2026-12-30/escalation-1":     at(2027, 1, 4, 17, 0), // 2 working days over New Year
+		"c0/needs-assessment/2026-12-30/escalation-2":     at(2027, 1, 6, 17, 0),
+		"c0/stalled/" + strconv.FormatInt(now.Unix(), 10): at(2026, 12, 7, 10, 0),
+	}
+	got := map[string]time.Time{}
+	for _, a := range c.Alarms() {
+		got[a.Key] = a.At
+	}
+	for k, w := range want {
+		if !got[k].Equal(w) {
+			t.Errorf("%s at %s, want %s", k, got[k], w)
+		}
+	}
+	next, _ := c.NextAlarm()
+	if next.StepID != "immediate-needs" || next.Kind != AlarmReminder {
+		t.Errorf("next alarm %+v, want the immediate-needs reminder", next)
+	}
+}
+
+func TestTakeDueRaisesEachAlarmOnceAndOnlyTheLatestPerStep(t *testing.T) {
+	now := at(2026, 11, 23, 10, 0)
+	c := openCase(t, OpenCase{Owner: "officer-1", ReceivedOn: D(2026, 11, 20), Adult: true, Dates: ReleaseDates{CRD: D(2027, 3, 10)}}, now)
+	for _, s := range c.Steps {
+		if s.ID != "immediate-needs" && s.Status.Open() {
+			_ = c.ActOnStep(ActOnStep{Meta: meta("x" + s.ID), StepID: s.ID, Action: ActionNotNeeded}, now)
+		}
+	}
+	// Due Mon 23 Nov 17:00: the reminder is in the past when planned.
+	first := c.TakeDue(now)
+	if len(first) != 1 || first[0].Kind != AlarmDue {
+		t.Fatalf("at open: %+v, want one due-today reminder (the earlier reminder is passed over)", first)
+	}
+	if again := c.TakeDue(now); len(again) != 0 {
+		t.Fatalf("raised twice: %+v", again)
+	}
+	// Nobody looks for eight days: the due reminder and escalation 1 passed together.
+	late := at(2026, 11, 26, 18, 0)
+	got := c.TakeDue(late)
+	if len(got) != 1 || got[0].Kind != AlarmEscalation || got[0].Level != 1 {
+		t.Fatalf("late: %+v, want only escalation 1", got)
+	}
+	got = c.TakeDue(at(2026, 11, 30, 17, 0))
+	if len(got) != 1 || got[0].Level != 2 {
+		t.Fatalf("7 days overdue: %+v, want escalation 2", got)
+	}
+	if lvl := c.EscalationLevel(at(2026, 11, 30, 17, 0)); lvl != 2 {
+		t.Errorf("escalation level %d", lvl)
+	}
+}
+
+func TestPausedCaseHasNoAlarms(t *testing.T) {
+	now := at(2026, 11, 23, 10, 0)
+	c := openCase(t, OpenCase{Owner: "officer-1", ReceivedOn: D(2026, 11, 20), Adult: true, Dates: ReleaseDates{CRD: D(2027, 3, 10)}}, now)
+	if err := c.Pause(Pause{Meta: meta("p"), Reason: "awaiting court date"}, now); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Alarms()) != 0 || c.Stalled(now.AddDate(0, 1, 0)) {
+		t.Error("a paused case raised alarms or stalled")
+	}
+	if err := c.Resume(Pause{Meta: meta("r")}, now.AddDate(0, 0, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Alarms()) == 0 {
+		t.Error("resumed case has no alarms")
+	}
+}
+
+func TestUnassignedNoticeDroppedOnceAssigned(t *testing.T) {
+	now := at(2026, 11, 23, 10, 0)
+	c := openCase(t, OpenCase{ReceivedOn: D(2026, 11, 20), Adult: true, Dates: ReleaseDates{CRD: D(2027, 3, 10)}}, now)
+	if err := c.Assign(Assign{Meta: meta("a"), Owner: Owner{Staff: "officer-2"}}, now); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range c.TakeDue(now) {
+		if a.Kind == AlarmUnassigned {
+			t.Error("unassigned notice raised after every step found an owner")
+		}
+	}
+}
+
+func TestStalled(t *testing.T) {
+	now := at(2026, 11, 23, 10, 0)
+	c := openCase(t, OpenCase{Owner: "officer-1", ReceivedOn: D(2026, 11, 20), Adult: true, Dates: ReleaseDates{CRD: D(2027, 3, 10)}}, now)
+	if c.Stalled(at(2026, 12, 4, 10, 0)) {
+		t.Error("stalled after 9 working days")
+	}
+	if !c.Stalled(at(2026, 12, 7, 10, 0)) {
+		t.Error("not stalled after 10 working days")
+	}
+}
+
+func TestPolicyValidate(t *testing.T) {
+	if err := DefaultPolicy().Validate(); err != nil {
+		t.Errorf("default policy: %v", err)
+	}
+	p := DefaultPolicy()
+	p.Escalations = []Offset{{Days: 7}, {WorkingDays: 2}}
+	p.Grace = Offset{}
+	fe, _ := AsFieldErrors(p.Validate())
+	if len(fe) != 2 {
+		t.Errorf("want two errors, got %v", fe)
+	}
+	seconds := Policy{Grace: Offset{Duration: Duration(5 * time.Second)}, RemindBefore: Offset{Duration: Duration(-2 * time.Second)},
+		Escalations: []Offset{{Duration: Duration(3 * time.Second)}, {Duration: Duration(6 * time.Second)}},
+		StallAfter:  Offset{Duration: Duration(time.Hour)}, Handover: Offset{Duration: Duration(10 * time.Second)}}
+	if err := seconds.Validate(); err != nil {
+		t.Errorf("a seconds-scale policy is valid configuration: %v", err)
+	}
+}

@@ -1,0 +1,604 @@
+package resettlement
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Meta travels with every command: who asks, the client's request id that
+// makes a retry harmless, and the note (kept in PostgreSQL) that explains it.
+type Meta struct {
+	RequestID string `json:"request_id"`
+	By        string `json:"by"`
+	NoteID    int64  `json:"note_id,omitempty"`
+}
+
+// Seen reports whether a request id was already applied to the case.
+func (c *Case) Seen(requestID string) bool {
+	return requestID != "" && slices.Contains(c.Requests, requestID)
+}
+
+// begin checks what every command needs and refuses work on a closed case.
+func (c *Case) begin(m Meta, allowClosed bool) error {
+	var errs Errors
+	if m.RequestID == "" || len(m.RequestID) > 200 {
+		errs.Add("request_id", "is required (up to 200 characters)")
+	}
+	if !ValidID(m.By) {
+		errs.Add("by", "must name the member of staff acting")
+	}
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	if c.Closed && !allowClosed {
+		return conflict("the case is closed")
+	}
+	return nil
+}
+
+// done remembers the request and counts the change as progress.
+func (c *Case) done(m Meta, now time.Time) {
+	c.Requests = append(c.Requests, m.RequestID)
+	if len(c.Requests) > maxRequests {
+		c.Requests = slices.Delete(c.Requests, 0, len(c.Requests)-maxRequests)
+	}
+	c.LastProgress = now
+}
+
+// StepAction names what a person does to a step.
+type StepAction string
+
+const (
+	ActionStart     StepAction = "start"
+	ActionComplete  StepAction = "complete"
+	ActionReopen    StepAction = "reopen"
+	ActionNotNeeded StepAction = "not-needed"
+	ActionWaiting   StepAction = "waiting"
+	ActionDecline   StepAction = "decline"
+	ActionNote      StepAction = "note" // a note with no change of status
+)
+
+// ActOnStep is a person working a step.
+type ActOnStep struct {
+	Meta
+	StepID string     `json:"step_id"`
+	Action StepAction `json:"action"`
+}
+
+// needsNote lists actions that must say why: a step closed without doing it,
+// or parked with another agency, must leave a trail the next worker can read.
+func (a StepAction) needsNote() bool {
+	switch a {
+	case ActionNotNeeded, ActionWaiting, ActionDecline, ActionReopen, ActionNote:
+		return true
+	}
+	return false
+}
+
+// ActOnStep applies a step action.
+func (c *Case) ActOnStep(cmd ActOnStep, now time.Time) error {
+	if err := c.begin(cmd.Meta, false); err != nil {
+		return err
+	}
+	s := c.step(cmd.StepID)
+	if s == nil {
+		return Errors{{"step_id", fmt.Sprintf("the case has no step %q", cmd.StepID)}}
+	}
+	if cmd.Action.needsNote() && cmd.NoteID == 0 {
+		return Errors{{"note", "a note is required to " + string(cmd.Action) + " a step"}}
+	}
+	var to StepStatus
+	switch cmd.Action {
+	case ActionStart:
+		if s.Status != StepNotStarted && s.Status != StepWaiting {
+			return conflict(fmt.Sprintf("%q is %s and cannot be started", s.Title, s.Status))
+		}
+		to = StepInProgress
+	case ActionComplete:
+		if !s.Status.Open() {
+			return conflict(fmt.Sprintf("%q is already %s", s.Title, s.Status))
+		}
+		if s.ID == "release" {
+			return c.release(cmd, s, now)
+		}
+		to = StepDone
+	case ActionReopen:
+		if s.Status.Open() {
+			return conflict(fmt.Sprintf("%q is still open", s.Title))
+		}
+		if s.ID == "release" || s.Kind == KindIdentify {
+			return conflict(fmt.Sprintf("%q cannot be reopened; change the release dates or reset the case instead", s.Title))
+		}
+		to = StepInProgress
+	case ActionNotNeeded, ActionWaiting, ActionDecline:
+		if !s.Status.Open() {
+			return conflict(fmt.Sprintf("%q is already %s", s.Title, s.Status))
+		}
+		if s.ID == "release" && cmd.Action != ActionWaiting {
+			return conflict("the release step cannot be closed this way; change the release dates or close the case")
+		}
+		to = map[StepAction]StepStatus{ActionNotNeeded: StepNotNeeded, ActionWaiting: StepWaiting, ActionDecline: StepDeclined}[cmd.Action]
+		if s.Status == to {
+			return conflict(fmt.Sprintf("%q is already %s", s.Title, s.Status))
+		}
+	case ActionNote:
+		c.record(now, cmd.By, Event{Kind: "note", StepID: s.ID, NoteID: cmd.NoteID, Text: "Note added to " + s.Title})
+		c.done(cmd.Meta, now)
+		return nil
+	default:
+		return Errors{{"action", "must be one of start, complete, reopen, not-needed, waiting, decline, note"}}
+	}
+	c.setStatus(now, cmd.By, s, to, cmd.NoteID, "")
+	if to == StepInProgress && cmd.Action == ActionReopen && !s.Due.IsZero() && !s.Due.After(now) {
+		s.Due = EnglandAndWales.Shift(now, c.Policy.Grace)
+		s.DueDate, s.Graced = DateOf(s.Due), true
+	}
+	c.done(cmd.Meta, now)
+	c.closeIfFollowedUp(now)
+	return nil
+}
+
+// release records the person leaving custody. The actual day becomes the
+// confirmed release date, so the follow-up contacts count from it.
+func (c *Case) release(cmd ActOnStep, s *Step, now time.Time) error {
+	today := DateOf(now)
+	if day, ok := c.ReleaseDay(); ok && today.Before(EnglandAndWales.AddWorkingDays(day, -2)) {
+		return conflict(fmt.Sprintf("release is due on %s; record it on the day (change the release dates first if the person is leaving early)", day))
+	}
+	c.setStatus(now, cmd.By, s, StepDone, cmd.NoteID, "released on "+today.String())
+	if day, ok := c.ReleaseDay(); !ok || day != today {
+		c.Dates.Confirmed = today
+		c.reschedule(now)
+	}
+	c.done(cmd.Meta, now)
+	return nil
+}
+
+// Released reports whether the release step is done.
+func (c *Case) Released() bool {
+	s := c.step("release")
+	return s != nil && s.Status == StepDone
+}
+
+// closeIfFollowedUp closes the case once it is released and every follow-up
+// contact is closed: a case does not run for ever.
+func (c *Case) closeIfFollowedUp(now time.Time) {
+	if c.Closed || !c.Released() {
+		return
+	}
+	for _, s := range c.Steps {
+		if s.Status.Open() {
+			return
+		}
+	}
+	c.Closed = true
+	c.Closure = &Closure{Reason: CloseCompleted}
+	c.record(now, "", Event{Kind: "closed", Text: "Case closed: all follow-up contacts done"})
+}
+
+// PathwayNeed is the assessment's finding on one pathway.
+type PathwayNeed struct {
+	Pathway Pathway       `json:"pathway"`
+	Status  PathwayStatus `json:"status"`
+}
+
+// RecordAssessment records the pre-release needs assessment, or its skipping.
+type RecordAssessment struct {
+	Meta
+	Needs []PathwayNeed `json:"needs,omitempty"`
+	Skip  SkipReason    `json:"skip,omitempty"`
+}
+
+// RecordAssessment sets each pathway's status. A pathway needing no support
+// closes its steps as not needed (declined support: declined); a pathway with
+// no standard step of its own that needs support gets a support step.
+func (c *Case) RecordAssessment(cmd RecordAssessment, now time.Time) error {
+	if err := c.begin(cmd.Meta, false); err != nil {
+		return err
+	}
+	var errs Errors
+	if cmd.Skip != "" && !cmd.Skip.Valid() {
+		errs.Add("skip", "must be one of completed-in-oasys, completed-in-another-prison, early-release, transfer, other")
+	}
+	if cmd.Skip == "" && len(cmd.Needs) == 0 {
+		errs.Add("needs", "give the status of at least one pathway, or a reason to skip the assessment")
+	}
+	seen := map[Pathway]bool{}
+	for i, n := range cmd.Needs {
+		if !n.Pathway.Valid() {
+			errs.Add(fmt.Sprintf("needs[%d].pathway", i), fmt.Sprintf("%q is not one of the seven pathways", n.Pathway))
+		} else if seen[n.Pathway] {
+			errs.Add(fmt.Sprintf("needs[%d].pathway", i), "is given twice")
+		}
+		seen[n.Pathway] = true
+		if !n.Status.Valid() {
+			errs.Add(fmt.Sprintf("needs[%d].status", i), "must be one of not-started, in-progress, support-required, support-not-required, support-declined, done")
+		}
+	}
+	if (cmd.Skip == SkipOther) && cmd.NoteID == 0 {
+		errs.Add("note", "say why the assessment was skipped")
+	}
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	for _, n := range cmd.Needs {
+		for i := range c.Pathways {
+			if c.Pathways[i].Pathway == n.Pathway {
+				c.Pathways[i].Status = n.Status
+			}
+		}
+		c.applyNeed(n, cmd, now)
+	}
+	if a := c.step("needs-assessment"); a != nil && a.Status.Open() {
+		why := ""
+		if cmd.Skip != "" {
+			c.AssessmentSkipped = cmd.Skip
+			why = "skipped: " + string(cmd.Skip)
+		}
+		c.setStatus(now, cmd.By, a, StepDone, cmd.NoteID, why)
+	} else {
+		c.record(now, cmd.By, Event{Kind: "assessment", NoteID: cmd.NoteID, Text: "Needs assessment updated"})
+	}
+	c.done(cmd.Meta, now)
+	return nil
+}
+
+func (c *Case) applyNeed(n PathwayNeed, cmd RecordAssessment, now time.Time) {
+	switch n.Status {
+	case PathwaySupportNotRequired, PathwaySupportDeclined:
+		to := StepNotNeeded
+		if n.Status == PathwaySupportDeclined {
+			to = StepDeclined
+		}
+		for i := range c.Steps {
+			s := &c.Steps[i]
+			if s.Pathway == n.Pathway && s.Status.Open() && !isFollowUp(s.ID) {
+				c.setStatus(now, cmd.By, s, to, cmd.NoteID, "assessment: "+string(n.Status))
+			}
+		}
+	case PathwaySupportRequired:
+		id := "support-" + string(n.Pathway)
+		if pathwayHasStandardStep(n.Pathway) || c.step(id) != nil {
+			return
+		}
+		owner := Owner{Staff: c.Owner, Team: c.Team}
+		c.Steps = append(c.Steps, Step{ID: id, Kind: KindPathwaySupport, Title: "Support arranged: " + n.Pathway.Title(),
+			Pathway: n.Pathway, Status: StepNotStarted, Owner: owner, Updated: now})
+		c.reschedule(now)
+		if owner.Unassigned() {
+			c.queue(now)
+		}
+		c.record(now, cmd.By, Event{Kind: "step-added", StepID: id, Text: "Step added: Support arranged: " + n.Pathway.Title()})
+	}
+}
+
+// Assign gives a step, or the whole case, to a worker or a team queue.
+type Assign struct {
+	Meta
+	StepID string `json:"step_id,omitempty"` // "": the case and every open step its owner held
+	Owner  Owner  `json:"owner"`
+}
+
+// Assign reassigns. Reminders and escalations follow the new owner from the
+// next alarm on; the old owner hears no more.
+func (c *Case) Assign(cmd Assign, now time.Time) error {
+	if err := c.begin(cmd.Meta, false); err != nil {
+		return err
+	}
+	if cmd.Owner.Team == "" {
+		cmd.Owner.Team = c.Team
+	}
+	var errs Errors
+	if !ValidID(cmd.Owner.Team) {
+		errs.Add("owner.team", "is not a valid team id")
+	}
+	if cmd.Owner.Staff != "" && !ValidID(cmd.Owner.Staff) {
+		errs.Add("owner.staff", "is not a valid staff id")
+	}
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	var moved []*Step
+	if cmd.StepID == "" {
+		prev := c.Owner
+		if prev == cmd.Owner.Staff && cmd.Owner.Team == c.Team {
+			return conflict("the case already has that owner")
+		}
+		c.Owner = cmd.Owner.Staff
+		for i := range c.Steps {
+			s := &c.Steps[i]
+			if s.Status.Open() && s.Owner.Staff == prev {
+				moved = append(moved, s)
+			}
+		}
+		c.record(now, cmd.By, Event{Kind: "case-assigned", NoteID: cmd.NoteID, Text: ownerText("Case assigned to", cmd.Owner)})
+	} else {
+		s := c.step(cmd.StepID)
+		if s == nil {
+			return Errors{{"step_id", fmt.Sprintf("the case has no step %q", cmd.StepID)}}
+		}
+		if !s.Status.Open() {
+			return conflict(fmt.Sprintf("%q is %s; reopen it before assigning it", s.Title, s.Status))
+		}
+		if s.Owner == cmd.Owner {
+			return conflict(fmt.Sprintf("%q already has that owner", s.Title))
+		}
+		moved = append(moved, s)
+	}
+	for _, s := range moved {
+		s.Owner = cmd.Owner
+		s.Assignment++
+		s.Updated = now
+		if cmd.StepID != "" {
+			c.record(now, cmd.By, Event{Kind: "step-assigned", StepID: s.ID, NoteID: cmd.NoteID, Text: ownerText(s.Title+" assigned to", cmd.Owner)})
+		}
+	}
+	if cmd.Owner.Unassigned() && len(moved) > 0 {
+		c.queue(now)
+	}
+	c.done(cmd.Meta, now)
+	return nil
+}
+
+func ownerText(prefix string, o Owner) string {
+	if o.Unassigned() {
+		return prefix + " the " + o.Team + " team queue"
+	}
+	return prefix + " " + o.Staff + " (" + o.Team + ")"
+}
+
+// ChangeReleaseDates replaces the release dates. Every dependent window
+// moves; with no release date left (release cancelled or deferred) the
+// release-anchored steps go on hold.
+type ChangeReleaseDates struct {
+	Meta
+	Dates  ReleaseDates `json:"release_dates"`
+	Reason string       `json:"reason"`
+}
+
+// ReleaseDateReasons are the reasons staff give for a change of dates.
+var ReleaseDateReasons = []string{"recalculation", "parole-decision", "added-days", "hdc-decision", "release-cancelled", "release-deferred", "correction", "other"}
+
+func (c *Case) ChangeReleaseDates(cmd ChangeReleaseDates, now time.Time) error {
+	if err := c.begin(cmd.Meta, false); err != nil {
+		return err
+	}
+	var errs Errors
+	if !slices.Contains(ReleaseDateReasons, cmd.Reason) {
+		errs.Add("reason", "must be one of recalculation, parole-decision, added-days, hdc-decision, release-cancelled, release-deferred, correction, other")
+	}
+	if err := cmd.Dates.Validate(); err != nil {
+		fe, _ := AsFieldErrors(err)
+		errs = append(errs, fe...)
+	}
+	if c.Released() {
+		errs.Add("release_dates", "the person has already been released; reset the case for a recall")
+	}
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	if cmd.Dates == c.Dates {
+		return conflict("the release dates are unchanged")
+	}
+	c.Dates = cmd.Dates
+	c.reschedule(now)
+	text := "Release dates changed (" + cmd.Reason + "): no release date"
+	if day, ok := c.ReleaseDay(); ok {
+		t, src, _ := c.Dates.Target()
+		text = fmt.Sprintf("Release dates changed (%s): target %s (%s), release day %s", cmd.Reason, t, src, day)
+	}
+	c.record(now, cmd.By, Event{Kind: "release-dates", NoteID: cmd.NoteID, Text: text})
+	c.done(cmd.Meta, now)
+	return nil
+}
+
+// Transfer moves the case with the person to another prison.
+type Transfer struct {
+	Meta
+	To     string `json:"to"`      // receiving establishment code
+	ToTeam string `json:"to_team"` // receiving resettlement team
+}
+
+// Transfer changes the establishment, moves the sending team's open steps to
+// the receiving team's queue (so the sending staff hear no more) and adds a
+// handover step for the receiving team. Losing people on transfer is the
+// failure this system exists to prevent.
+func (c *Case) Transfer(cmd Transfer, now time.Time) error {
+	if err := c.begin(cmd.Meta, false); err != nil {
+		return err
+	}
+	var errs Errors
+	if !ValidEstablishment(cmd.To) {
+		errs.Add("to", "must be a three-letter prison code such as BXI")
+	} else if cmd.To == c.Establishment {
+		errs.Add("to", "the person is already at "+cmd.To)
+	}
+	if !ValidID(cmd.ToTeam) {
+		errs.Add("to_team", "is required")
+	}
+	if c.Released() {
+		errs.Add("to", "the person has already been released")
+	}
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	from, fromTeam := c.Establishment, c.Team
+	queue := Owner{Team: cmd.ToTeam}
+	for i := range c.Steps {
+		s := &c.Steps[i]
+		if s.Status.Open() && s.Owner.Team == fromTeam {
+			s.Owner = queue
+			s.Assignment++
+			s.Updated = now
+		}
+	}
+	c.Establishment, c.Team, c.Owner = cmd.To, cmd.ToTeam, ""
+	n := 1
+	for _, s := range c.Steps {
+		if s.Kind == KindHandover {
+			n++
+		}
+	}
+	due := EnglandAndWales.Shift(now, c.Policy.Handover)
+	c.Steps = append(c.Steps, Step{ID: fmt.Sprintf("handover-%d", n), Kind: KindHandover,
+		Title: "Handover from " + from + " received and case picked up", Status: StepNotStarted,
+		Owner: queue, DueDate: DateOf(due), Due: due, Updated: now})
+	c.queue(now)
+	c.record(now, cmd.By, Event{Kind: "transfer", NoteID: cmd.NoteID, Text: fmt.Sprintf("Transferred from %s (%s) to %s (%s)", from, fromTeam, cmd.To, cmd.ToTeam)})
+	c.done(cmd.Meta, now)
+	return nil
+}
+
+// Pause stops reminders, escalations and the stall check, with a reason
+// (transfer to hospital pending, awaiting a court date).
+type Pause struct {
+	Meta
+	Reason string `json:"reason"`
+}
+
+func (c *Case) Pause(cmd Pause, now time.Time) error {
+	if err := c.begin(cmd.Meta, false); err != nil {
+		return err
+	}
+	if cmd.Reason == "" || len(cmd.Reason) > 200 {
+		return Errors{{"reason", "say why the case is paused (up to 200 characters)"}}
+	}
+	if c.Paused {
+		return conflict("the case is already paused")
+	}
+	c.Paused, c.PauseReason = true, cmd.Reason
+	c.record(now, cmd.By, Event{Kind: "paused", NoteID: cmd.NoteID, Text: "Case paused: " + cmd.Reason})
+	c.done(cmd.Meta, now)
+	return nil
+}
+
+// Resume restarts a paused case. Alarms whose time passed while paused are
+// not replayed one by one: each overdue step raises only its latest.
+func (c *Case) Resume(cmd Pause, now time.Time) error {
+	if err := c.begin(cmd.Meta, false); err != nil {
+		return err
+	}
+	if !c.Paused {
+		return conflict("the case is not paused")
+	}
+	c.Paused, c.PauseReason = false, ""
+	c.record(now, cmd.By, Event{Kind: "resumed", NoteID: cmd.NoteID, Text: "Case resumed"})
+	c.done(cmd.Meta, now)
+	return nil
+}
+
+// ResetReason says why a case starts again.
+type ResetReason string
+
+const (
+	ResetRecall      ResetReason = "recall"       // recalled to prison after release
+	ResetNewSentence ResetReason = "new-sentence" // returned on a new sentence
+)
+
+// Reset starts the case again after a recall or a new sentence: open work is
+// cancelled and the plan is laid afresh from the new reception and dates.
+type Reset struct {
+	Meta
+	Reason     ResetReason  `json:"reason"`
+	ReceivedOn Date         `json:"received_on"`
+	Dates      ReleaseDates `json:"release_dates"`
+}
+
+func (c *Case) Reset(cmd Reset, now time.Time) error {
+	if err := c.begin(cmd.Meta, false); err != nil {
+		return err
+	}
+	var errs Errors
+	if cmd.Reason != ResetRecall && cmd.Reason != ResetNewSentence {
+		errs.Add("reason", "must be recall or new-sentence")
+	}
+	if cmd.ReceivedOn.IsZero() || cmd.ReceivedOn.After(DateOf(now)) {
+		errs.Add("received_on", "is required and cannot be in the future")
+	}
+	if err := cmd.Dates.Validate(); err != nil {
+		fe, _ := AsFieldErrors(err)
+		errs = append(errs, fe...)
+	}
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	for i := range c.Steps {
+		if s := &c.Steps[i]; s.Status.Open() {
+			c.setStatus(now, cmd.By, s, StepCancelled, cmd.NoteID, "reset: "+string(cmd.Reason))
+		}
+	}
+	c.Cycle++
+	c.ReceivedOn, c.Dates = cmd.ReceivedOn, cmd.Dates
+	c.AssessmentSkipped, c.Paused, c.PauseReason = "", false, ""
+	for i := range c.Pathways {
+		c.Pathways[i].Status = PathwayNotStarted
+	}
+	c.plan(now, cmd.By)
+	c.record(now, cmd.By, Event{Kind: "reset", NoteID: cmd.NoteID, Text: fmt.Sprintf("Case reset (%s), received %s", cmd.Reason, cmd.ReceivedOn)})
+	c.done(cmd.Meta, now)
+	return nil
+}
+
+// CloseReason says why a case ended.
+type CloseReason string
+
+const (
+	CloseCompleted        CloseReason = "completed" // follow-up done
+	CloseSupportDeclined  CloseReason = "support-declined"
+	CloseHospital         CloseReason = "transferred-to-hospital"
+	CloseDeported         CloseReason = "deported"
+	CloseDiedInCustody    CloseReason = "died-in-custody"
+	CloseReleaseCancelled CloseReason = "release-cancelled"
+	CloseDuplicate        CloseReason = "opened-in-error"
+	CloseOther            CloseReason = "other"
+)
+
+var closeReasons = []CloseReason{CloseCompleted, CloseSupportDeclined, CloseHospital, CloseDeported, CloseDiedInCustody, CloseReleaseCancelled, CloseDuplicate, CloseOther}
+
+// Outcome is what the case achieved, recorded at closure. Nil means unknown.
+type Outcome struct {
+	AccommodationNightOne *bool `json:"accommodation_night_one,omitempty"`
+	Accommodation12Weeks  *bool `json:"accommodation_12_weeks,omitempty"`
+	GPRegistered          *bool `json:"gp_registered,omitempty"`
+	IDObtained            *bool `json:"id_obtained,omitempty"`
+	BankAccount           *bool `json:"bank_account,omitempty"`
+	BenefitsInPayment     *bool `json:"benefits_in_payment,omitempty"`
+	EmploymentOrTraining  *bool `json:"employment_or_training,omitempty"`
+	EngagedWithProbation  *bool `json:"engaged_with_probation,omitempty"`
+}
+
+// Closure is how a case ended.
+type Closure struct {
+	Reason  CloseReason `json:"reason"`
+	Outcome Outcome     `json:"outcome"`
+}
+
+// Close ends a case by hand. Open steps are cancelled.
+type Close struct {
+	Meta
+	Reason  CloseReason `json:"reason"`
+	Outcome Outcome     `json:"outcome"`
+}
+
+func (c *Case) Close(cmd Close, now time.Time) error {
+	if err := c.begin(cmd.Meta, false); err != nil {
+		return err
+	}
+	if !slices.Contains(closeReasons, cmd.Reason) {
+		return Errors{{"reason", "must be one of completed, support-declined, transferred-to-hospital, deported, died-in-custody, release-cancelled, opened-in-error, other"}}
+	}
+	if cmd.Reason == CloseOther && cmd.NoteID == 0 {
+		return Errors{{"note", "say why the case is closed"}}
+	}
+	for i := range c.Steps {
+		if s := &c.Steps[i]; s.Status.Open() {
+			c.setStatus(now, cmd.By, s, StepCancelled, 0, "case closed")
+		}
+	}
+	c.Closed = true
+	c.Closure = &Closure{Reason: cmd.Reason, Outcome: cmd.Outcome}
+	c.record(now, cmd.By, Event{Kind: "closed", NoteID: cmd.NoteID, Text: "Case closed: " + string(cmd.Reason)})
+	c.done(cmd.Meta, now)
+	return nil
+}

@@ -1,0 +1,116 @@
+package resettlement
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Duration is a time.Duration that reads and writes as "72h" or "5s" in JSON,
+// so a policy file is readable by the people who tune it.
+type Duration time.Duration
+
+// Std returns the standard library duration.
+func (d Duration) Std() time.Duration { return time.Duration(d) }
+
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("a duration must be a string such as \"8h\" or \"30s\"")
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a duration such as \"8h\" or \"30s\"", s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Offset moves an instant by calendar days, then working days, then a plain
+// duration, keeping the London wall-clock time across the day moves.
+// Deployments use days; tests and demonstrations use seconds, with the same code.
+type Offset struct {
+	Days        int      `json:"days,omitempty"`
+	WorkingDays int      `json:"working_days,omitempty"`
+	Duration    Duration `json:"duration,omitempty"`
+}
+
+// Policy is the reminder and escalation ladder of a service. It is fixed into
+// a case when the case opens, so a workflow replays with the policy it ran
+// under even after the service changes its settings.
+type Policy struct {
+	// DueTime is the London wall-clock time at which a step due on a date
+	// becomes overdue: the close of business.
+	DueTime Duration `json:"due_time"`
+	// Grace sets the due instant of a step whose planned due date has
+	// already passed when it is planned (late identification, short
+	// sentences), counted from that moment.
+	Grace Offset `json:"grace"`
+	// RemindBefore and RemindOnDue remind the owner; both are counted from
+	// the due instant (negative: before it).
+	RemindBefore Offset `json:"remind_before"`
+	RemindOnDue  Offset `json:"remind_on_due"`
+	// Escalations are counted from the due instant: level 1 goes to the
+	// owner's team manager, level 2 to the head of service.
+	Escalations []Offset `json:"escalations"`
+	// StallAfter marks a case stalled when nothing has progressed for this long.
+	StallAfter Offset `json:"stall_after"`
+	// Handover is how long the receiving team has to pick up a transferred case.
+	Handover Offset `json:"handover"`
+}
+
+// DefaultPolicy is the ladder in DESIGN.md §1: remind 3 working days before
+// and on the due date, escalate to the team manager when 2 working days
+// overdue and to the head of service at 7 days, stalled after 10 working days
+// without progress.
+func DefaultPolicy() Policy {
+	return Policy{
+		DueTime:      Duration(17 * time.Hour),
+		Grace:        Offset{WorkingDays: 2},
+		RemindBefore: Offset{WorkingDays: -3, Duration: Duration(-8 * time.Hour)}, // 09:00
+		RemindOnDue:  Offset{Duration: Duration(-8 * time.Hour)},                  // 09:00 on the day
+		Escalations:  []Offset{{WorkingDays: 2}, {Days: 7}},
+		StallAfter:   Offset{WorkingDays: 10},
+		Handover:     Offset{WorkingDays: 2},
+	}
+}
+
+// Validate checks that the ladder climbs: reminders before escalations,
+// escalations after the due instant and in order.
+func (p Policy) Validate() error {
+	var errs Errors
+	if p.DueTime < 0 || p.DueTime.Std() >= 24*time.Hour {
+		errs.Add("policy.due_time", "must be a time of day between 0s and 24h")
+	}
+	if p.offsetLength(p.Grace) <= 0 {
+		errs.Add("policy.grace", "must be after the moment the step is planned")
+	}
+	if p.offsetLength(p.RemindBefore) > p.offsetLength(p.RemindOnDue) {
+		errs.Add("policy.remind_before", "must come before the reminder on the due date")
+	}
+	if len(p.Escalations) == 0 || len(p.Escalations) > 2 {
+		errs.Add("policy.escalations", "must have one or two levels (team manager, head of service)")
+	}
+	prev := time.Duration(0)
+	for i, e := range p.Escalations {
+		if l := p.offsetLength(e); l <= prev {
+			errs.Add(fmt.Sprintf("policy.escalations[%d]", i), "each escalation must come after the due time and after the level before it")
+		} else {
+			prev = l
+		}
+	}
+	if p.offsetLength(p.StallAfter) <= 0 {
+		errs.Add("policy.stall_after", "must be positive")
+	}
+	if p.offsetLength(p.Handover) <= 0 {
+		errs.Add("policy.handover", "must be positive")
+	}
+	return errs.Err()
+}
+
+// offsetLength approximates an offset's length for ordering checks only.
+func (Policy) offsetLength(o Offset) time.Duration {
+	return time.Duration(o.Days)*24*time.Hour + time.Duration(o.WorkingDays)*24*time.Hour + o.Duration.Std()
+}

@@ -1,0 +1,107 @@
+package resettlement
+
+import "time"
+
+// Severity grades an overdue step or stalled case for the managers' board.
+// It grows as release approaches: an overdue housing referral three days
+// before release is critical, the same step three months out is not.
+type Severity int
+
+const (
+	SeverityNone Severity = iota
+	SeverityLow
+	SeverityMedium
+	SeverityHigh
+	SeverityCritical
+)
+
+var severityNames = []string{"none", "low", "medium", "high", "critical"}
+
+func (s Severity) String() string { return severityNames[s] }
+
+// MarshalText writes the severity's name.
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Urgency is what the board sorts by.
+type Urgency struct {
+	Severity      Severity `json:"severity"`
+	DaysOverdue   int      `json:"days_overdue"`
+	DaysToRelease *int     `json:"days_to_release,omitempty"` // nil: no release date known
+	Blocking      bool     `json:"blocking"`
+}
+
+// Less orders the board: most severe first, then nearest release, then most
+// overdue, then release-blocking.
+func (u Urgency) Less(v Urgency) bool {
+	if u.Severity != v.Severity {
+		return u.Severity > v.Severity
+	}
+	ur, vr := daysOr(u.DaysToRelease, 1<<30), daysOr(v.DaysToRelease, 1<<30)
+	if ur != vr {
+		return ur < vr
+	}
+	if u.DaysOverdue != v.DaysOverdue {
+		return u.DaysOverdue > v.DaysOverdue
+	}
+	return u.Blocking && !v.Blocking
+}
+
+func daysOr(p *int, def int) int {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+// StepUrgency grades one step at now.
+func (c *Case) StepUrgency(s Step, now time.Time) Urgency {
+	u := Urgency{Blocking: s.Blocking}
+	today := DateOf(now)
+	if day, ok := c.ReleaseDay(); ok {
+		d := today.DaysUntil(day)
+		u.DaysToRelease = &d
+	}
+	if !s.Overdue(now) {
+		return u
+	}
+	u.DaysOverdue = max(s.DueDate.DaysUntil(today), 0)
+	u.Severity = SeverityMedium
+	if u.DaysToRelease == nil {
+		return u
+	}
+	toRelease := *u.DaysToRelease
+	releaseCritical := s.Blocking || s.Pathway == Accommodation
+	switch {
+	case toRelease <= 7 && releaseCritical, toRelease <= 2 && toRelease >= 0:
+		u.Severity = SeverityCritical
+	case toRelease <= 14, u.DaysOverdue >= 7, releaseCritical && toRelease <= 28:
+		u.Severity = SeverityHigh
+	}
+	return u
+}
+
+// CaseUrgency grades the case: its worst open step, or the stall if worse.
+func (c *Case) CaseUrgency(now time.Time) Urgency {
+	var worst Urgency
+	first := true
+	for _, s := range c.Steps {
+		if !s.Status.Open() {
+			continue
+		}
+		u := c.StepUrgency(s, now)
+		if first || u.Less(worst) {
+			worst, first = u, false
+		}
+	}
+	if c.Stalled(now) {
+		stall := SeverityMedium
+		if worst.DaysToRelease != nil && *worst.DaysToRelease <= 28 {
+			stall = SeverityHigh
+		}
+		if worst.DaysToRelease != nil && *worst.DaysToRelease <= 7 {
+			stall = SeverityCritical
+		}
+		worst.Severity = max(worst.Severity, stall)
+	}
+	return worst
+}

@@ -1,0 +1,53 @@
+package resettlement
+
+import (
+	"sort"
+	"testing"
+	"time"
+)
+
+func TestSeverity(t *testing.T) {
+	// Release Wed 10 March 2027.
+	now := at(2026, 11, 23, 10, 0)
+	c := openCase(t, OpenCase{Owner: "officer-1", ReceivedOn: D(2026, 11, 20), Adult: true, Dates: ReleaseDates{CRD: D(2027, 3, 10)}}, now)
+	step := func(id string) Step { s, _ := c.Step(id); return s }
+	tests := []struct {
+		name string
+		step Step
+		on   Date
+		want Severity
+	}{
+		{"not yet due", step("housing-referral"), D(2027, 1, 5), SeverityNone},
+		{"overdue, release far off", step("housing-referral"), D(2027, 1, 15), SeverityMedium},
+		{"overdue a week", step("housing-referral"), D(2027, 1, 21), SeverityHigh},
+		{"overdue housing 3 days before release", step("housing-referral"), D(2027, 3, 7), SeverityCritical},
+		{"overdue benefits 3 days before release", step("benefits"), D(2027, 3, 7), SeverityHigh},
+		{"anything overdue the day before release", step("benefits"), D(2027, 3, 9), SeverityCritical},
+		{"blocking GP a fortnight out", step("gp-registration"), D(2027, 3, 5), SeverityCritical},
+	}
+	for _, tt := range tests {
+		u := c.StepUrgency(tt.step, tt.on.At(12*time.Hour))
+		if u.Severity != tt.want {
+			t.Errorf("%s: %s (overdue %d, to release %v), want %s", tt.name, u.Severity, u.DaysOverdue, *u.DaysToRelease, tt.want)
+		}
+	}
+}
+
+func TestUrgencyOrder(t *testing.T) {
+	d := func(n int) *int { return &n }
+	board := []Urgency{
+		{Severity: SeverityMedium, DaysOverdue: 20, DaysToRelease: d(60)},
+		{Severity: SeverityCritical, DaysOverdue: 1, DaysToRelease: d(3)},
+		{Severity: SeverityHigh, DaysOverdue: 2, DaysToRelease: d(10), Blocking: true},
+		{Severity: SeverityHigh, DaysOverdue: 9, DaysToRelease: d(10)},
+		{Severity: SeverityHigh, DaysOverdue: 2, DaysToRelease: d(5)},
+		{Severity: SeverityMedium, DaysOverdue: 1},
+	}
+	sort.SliceStable(board, func(i, j int) bool { return board[i].Less(board[j]) })
+	wantOverdue := []int{1, 2, 9, 2, 20, 1}
+	for i, u := range board {
+		if u.DaysOverdue != wantOverdue[i] {
+			t.Fatalf("order %v", board)
+		}
+	}
+}

@@ -1,0 +1,63 @@
+package resettlement
+
+import "time"
+
+// StepStatus is where a step stands.
+type StepStatus string
+
+const (
+	StepNotStarted StepStatus = "not-started"
+	StepInProgress StepStatus = "in-progress"
+	StepWaiting    StepStatus = "waiting" // waiting on another agency
+	StepDone       StepStatus = "done"
+	StepNotNeeded  StepStatus = "not-needed"
+	StepDeclined   StepStatus = "declined"
+	StepCancelled  StepStatus = "cancelled"
+)
+
+// Open reports whether the step still needs work. Only open steps have alarms.
+func (s StepStatus) Open() bool {
+	return s == StepNotStarted || s == StepInProgress || s == StepWaiting
+}
+
+// Owner is who answers for a step: a named worker, or a team's queue when
+// Staff is empty. Both are opaque ids; names and addresses live in PostgreSQL.
+type Owner struct {
+	Staff string `json:"staff,omitempty"`
+	Team  string `json:"team"`
+}
+
+// Unassigned reports whether the step sits in a team queue with no worker.
+func (o Owner) Unassigned() bool { return o.Staff == "" }
+
+// Step is one piece of resettlement work with a window and an owner.
+type Step struct {
+	ID       string     `json:"id"`
+	Kind     StepKind   `json:"kind"`
+	Title    string     `json:"title"`
+	Pathway  Pathway    `json:"pathway,omitempty"`
+	Blocking bool       `json:"blocking"` // blocks release: ID, bank account, GP, night-one accommodation
+	Status   StepStatus `json:"status"`
+	Owner    Owner      `json:"owner"`
+
+	// From is the first day work may start (zero: any time).
+	From Date `json:"from,omitempty"`
+	// DueDate is the day it is due; Due the instant it becomes overdue.
+	// Both are zero while the step is on hold because no release date is known.
+	DueDate Date      `json:"due_date,omitempty"`
+	Due     time.Time `json:"due,omitempty"`
+	// Graced is set when the planned due date had already passed and the
+	// grace period set a new one.
+	Graced bool `json:"graced,omitempty"`
+
+	// Assignment counts assignments, so an "unassigned" alarm fires once for
+	// each time the step lands in a queue.
+	Assignment int       `json:"assignment"`
+	Updated    time.Time `json:"updated"`
+}
+
+// OnHold reports whether the step has no due date yet.
+func (s Step) OnHold() bool { return s.Due.IsZero() }
+
+// Overdue reports whether the open step is past its due instant at now.
+func (s Step) Overdue(now time.Time) bool { return s.Status.Open() && !s.OnHold() && now.After(s.Due) }
