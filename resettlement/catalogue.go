@@ -72,6 +72,27 @@ var catalogue = []entry{
 	{id: "follow-up-84", title: "Follow-up: 12-week accommodation outcome", kind: KindFollowUp, pathway: Accommodation, anchor: fromRelease, from: &shift{days: 84}, due: shift{days: 84}},
 }
 
+// actions say, in one sentence, what the owner of a step of each kind does.
+var actions = map[StepKind]string{
+	KindIdentify:        "Confirm the person's identity and open the case.",
+	KindImmediateNeeds:  "Screen the person's immediate needs on reception and record what needs urgent action.",
+	KindNeedsAssessment: "Assess the person's needs on all seven resettlement pathways and record the result.",
+	KindHousingReferral: "Make the duty-to-refer referral to the local housing authority the person chooses, with their consent to share contact details.",
+	KindIDDocuments:     "Apply for the person's ID documents (birth certificate, provisional licence or passport) so they leave with ID.",
+	KindBankAccount:     "Open a bank account through the prison banking scheme.",
+	KindBenefits:        "Have the prison work coach prepare the Universal Credit claim and book the first jobcentre appointment.",
+	KindGPRegistration:  "Register the person with a GP practice near where they will live; lack of ID or address is no reason to refuse.",
+	KindMedicines:       "Arrange medicines and prescriptions to take out on release day.",
+	KindReleasePlan:     "Confirm night-one accommodation, travel and first appointments for release day.",
+	KindRelease:         "Record the release on the day.",
+	KindFollowUp:        "Contact the person and record how they are doing, accommodation first.",
+	KindPathwaySupport:  "Arrange the support the assessment found the person needs on this pathway.",
+	KindHandover:        "Read the sending prison's notes, take ownership of the open steps and contact the person.",
+}
+
+// Action says what the step's owner has to do.
+func (s Step) Action() string { return actions[s.Kind] }
+
 // supportDue is when a pathway without a standard step of its own needs its
 // support arranged, once the assessment says support is required.
 var supportDue = shift{days: -28}

@@ -602,3 +602,7 @@ func (c *Case) Close(cmd Close, now time.Time) error {
 	c.done(cmd.Meta, now)
 	return nil
 }
+
+// RequestMeta returns the command's Meta; every command embeds Meta, so
+// every command has this method, which lets the workflow handle them alike.
+func (m Meta) RequestMeta() Meta { return m }

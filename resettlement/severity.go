@@ -1,6 +1,9 @@
 package resettlement
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Severity grades an overdue step or stalled case for the managers' board.
 // It grows as release approaches: an overdue housing referral three days
@@ -104,4 +107,15 @@ func (c *Case) CaseUrgency(now time.Time) Urgency {
 		worst.Severity = max(worst.Severity, stall)
 	}
 	return worst
+}
+
+// UnmarshalText reads a severity's name.
+func (s *Severity) UnmarshalText(b []byte) error {
+	for i, n := range severityNames {
+		if n == string(b) {
+			*s = Severity(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("%q is not a severity (none, low, medium, high, critical)", b)
 }

@@ -1,0 +1,41 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// TransferNotice tells the sending and receiving teams that a case moved.
+type TransferNotice struct {
+	CaseID      string    `json:"case_id"`
+	Seq         int       `json:"seq"` // the transfer's event number, unique within the case
+	From        string    `json:"from"`
+	FromTeam    string    `json:"from_team"`
+	To          string    `json:"to"`
+	ToTeam      string    `json:"to_team"`
+	HandoverDue time.Time `json:"handover_due"`
+}
+
+// NotifyTransfer emails both teams' queues (and the receiving manager), so
+// nobody is lost between prisons.
+func (a *Activities) NotifyTransfer(ctx context.Context, n TransferNotice) error {
+	key := fmt.Sprintf("transfer/%d", n.Seq)
+	data := EmailData{Kind: "transfer", CaseRef: n.CaseID, Establishment: n.To, StepTitle: "Handover from " + n.From,
+		Due: n.HandoverDue, Severity: "medium", CaseURL: a.BaseURL + "/cases/" + n.CaseID}
+	receiving, err := a.queueAndManager(ctx, n.ToTeam)
+	if err != nil {
+		return err
+	}
+	data.Action = fmt.Sprintf("This case has transferred in from %s. Pick up the handover and give each open step an owner.", n.From)
+	if _, err := a.enqueue(ctx, n.CaseID, key, "transfer", "alert", data, receiving); err != nil {
+		return err
+	}
+	sending, err := a.queue(ctx, n.FromTeam)
+	if err != nil {
+		return err
+	}
+	data.Action = fmt.Sprintf("This case has transferred out to %s; its open steps are now with the %s team. Nothing more is needed from you.", n.To, n.ToTeam)
+	_, err = a.enqueue(ctx, n.CaseID, key, "transfer", "alert", data, sending)
+	return err
+}

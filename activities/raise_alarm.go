@@ -1,0 +1,204 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/throughgate/throughgate/internal/postgres"
+	"github.com/throughgate/throughgate/resettlement"
+)
+
+// AlarmInput is an alarm to deliver. It carries ids, dates and step states
+// only; the activity looks up who is to be told.
+type AlarmInput struct {
+	CaseID        string               `json:"case_id"`
+	Establishment string               `json:"establishment"`
+	Team          string               `json:"team"`
+	Alarm         resettlement.Alarm   `json:"alarm"`
+	Step          *resettlement.Step   `json:"step,omitempty"` // nil for case-wide alarms
+	Urgency       resettlement.Urgency `json:"urgency"`
+	ReleaseDay    resettlement.Date    `json:"release_day,omitempty"`
+	Unassigned    []string             `json:"unassigned,omitempty"` // for AlarmUnassigned
+}
+
+// AlarmResult says what was written, for the workflow's logs and tests.
+type AlarmResult struct {
+	Recipients []string `json:"recipients"` // staff or team ids told
+	Written    int      `json:"written"`    // new outbox rows (0 when raised before)
+}
+
+// EmailData is what the email templates need. It holds no personal data of
+// the person in custody: the case reference, the step and its dates.
+type EmailData struct {
+	Kind          string    `json:"kind"`
+	Level         int       `json:"level,omitempty"`
+	CaseRef       string    `json:"case_ref"`
+	Establishment string    `json:"establishment"`
+	StepID        string    `json:"step_id,omitempty"`
+	StepTitle     string    `json:"step_title,omitempty"`
+	Due           time.Time `json:"due,omitempty"`
+	DaysOverdue   int       `json:"days_overdue"`
+	DaysToRelease *int      `json:"days_to_release,omitempty"`
+	Severity      string    `json:"severity"`
+	Action        string    `json:"action"`
+	CaseURL       string    `json:"case_url"`
+	RecipientName string    `json:"recipient_name"`
+	Steps         []string  `json:"steps,omitempty"` // unassigned step titles
+}
+
+// recipient is someone an alarm goes to.
+type recipient struct {
+	id, name, email string
+	digest          bool
+}
+
+// RaiseAlarm puts the alarm's emails in the outbox, one per recipient. The
+// outbox's unique key (case, alarm, recipient) makes a second run a no-op.
+//
+// Who is told: reminders go to the step's owner, or the team's queue address
+// when the step is unassigned or its owner is away or gone; escalation level
+// 1 goes to the owner's team manager, level 2 to the head of service;
+// unassigned steps go to the queue and its manager; a stalled case to the
+// manager of the case's team.
+func (a *Activities) RaiseAlarm(ctx context.Context, in AlarmInput) (AlarmResult, error) {
+	team := in.Team
+	if in.Step != nil {
+		team = in.Step.Owner.Team
+	}
+	var to []recipient
+	var err error
+	switch in.Alarm.Kind {
+	case resettlement.AlarmReminder, resettlement.AlarmDue:
+		to, err = a.ownerOrQueue(ctx, in.Step.Owner)
+	case resettlement.AlarmEscalation:
+		to, err = a.escalation(ctx, team, in.Alarm.Level)
+	case resettlement.AlarmUnassigned:
+		to, err = a.queueAndManager(ctx, team)
+	case resettlement.AlarmStalled:
+		to, err = a.escalation(ctx, team, 1)
+	default:
+		return AlarmResult{}, fmt.Errorf("unknown alarm kind %q", in.Alarm.Kind)
+	}
+	if err != nil {
+		return AlarmResult{}, err
+	}
+	data := EmailData{
+		Kind: string(in.Alarm.Kind), Level: in.Alarm.Level, CaseRef: in.CaseID, Establishment: in.Establishment,
+		DaysOverdue: in.Urgency.DaysOverdue, DaysToRelease: in.Urgency.DaysToRelease, Severity: in.Urgency.Severity.String(),
+		CaseURL: a.BaseURL + "/cases/" + in.CaseID, Steps: in.Unassigned,
+	}
+	if in.Step != nil {
+		data.StepID, data.StepTitle, data.Due, data.Action = in.Step.ID, in.Step.Title, in.Step.Due, in.Step.Action()
+	}
+	switch in.Alarm.Kind {
+	case resettlement.AlarmUnassigned:
+		data.Action = "Give each step in the team queue an owner."
+	case resettlement.AlarmStalled:
+		data.Action = "Nothing has moved on this case for two weeks: check who is working it."
+	}
+	return a.enqueue(ctx, in.CaseID, in.Alarm.Key, string(in.Alarm.Kind), "alert", data, to)
+}
+
+// enqueue writes one outbox row per recipient.
+func (a *Activities) enqueue(ctx context.Context, caseID, key, kind, template string, data EmailData, to []recipient) (AlarmResult, error) {
+	var res AlarmResult
+	for _, r := range to {
+		d := data
+		d.RecipientName = r.name
+		written, err := a.DB.EnqueueEmail(ctx, postgres.Email{CaseID: caseID, AlarmKey: key, Recipient: r.email,
+			RecipientID: r.id, Kind: kind, Template: template, Data: d, Digest: r.digest})
+		if err != nil {
+			return res, err
+		}
+		res.Recipients = append(res.Recipients, r.id)
+		if written {
+			res.Written++
+		}
+	}
+	if len(to) == 0 {
+		a.logger().Warn("alarm has nobody to tell: check the team's manager, head of service and queue address",
+			"case", caseID, "alarm", key)
+	}
+	return res, nil
+}
+
+func (a *Activities) ownerOrQueue(ctx context.Context, owner resettlement.Owner) ([]recipient, error) {
+	if owner.Staff != "" {
+		s, err := a.DB.StaffMember(ctx, owner.Staff)
+		if err != nil && !errors.Is(err, postgres.ErrNotFound) {
+			return nil, err
+		}
+		away := s.AwayUntil != nil && !time.Now().After(*s.AwayUntil)
+		if err == nil && s.Active && !away && s.Email != "" {
+			return []recipient{{id: s.ID, name: s.Name, email: s.Email, digest: s.Notify == "digest"}}, nil
+		}
+	}
+	return a.queue(ctx, owner.Team)
+}
+
+// queue is the team's shared address, or its manager's when it has none.
+func (a *Activities) queue(ctx context.Context, teamID string) ([]recipient, error) {
+	t, err := a.DB.Team(ctx, teamID)
+	if errors.Is(err, postgres.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if t.Email != "" {
+		return []recipient{{id: t.ID, name: t.Name, email: t.Email}}, nil
+	}
+	return a.escalation(ctx, teamID, 1)
+}
+
+func (a *Activities) queueAndManager(ctx context.Context, teamID string) ([]recipient, error) {
+	q, err := a.queue(ctx, teamID)
+	if err != nil {
+		return nil, err
+	}
+	m, err := a.escalation(ctx, teamID, 1)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range m {
+		if len(q) == 0 || q[0].email != r.email {
+			q = append(q, r)
+		}
+	}
+	return q, nil
+}
+
+// escalation finds the team manager (level 1) or head of service (level 2),
+// falling back to the other when one is missing. Escalations ignore
+// digest preferences and absence: a manager cannot turn them off.
+func (a *Activities) escalation(ctx context.Context, teamID string, level int) ([]recipient, error) {
+	t, err := a.DB.Team(ctx, teamID)
+	if errors.Is(err, postgres.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	order := []string{t.Manager, t.Head}
+	if level >= 2 {
+		order = []string{t.Head, t.Manager}
+	}
+	for _, id := range order {
+		if id == "" {
+			continue
+		}
+		s, err := a.DB.StaffMember(ctx, id)
+		if errors.Is(err, postgres.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if s.Active && s.Email != "" {
+			return []recipient{{id: s.ID, name: s.Name, email: s.Email}}, nil
+		}
+	}
+	return nil, nil
+}

@@ -1,0 +1,13 @@
+package activities
+
+import (
+	"context"
+
+	"github.com/throughgate/throughgate/internal/postgres"
+)
+
+// SaveCase writes the case's read model and its new events. Projections
+// carry the case version, so a retried or late one cannot overwrite a newer.
+func (a *Activities) SaveCase(ctx context.Context, p postgres.Projection) error {
+	return a.DB.SaveCase(ctx, p)
+}

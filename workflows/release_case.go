@@ -1,0 +1,371 @@
+package workflows
+
+import (
+	"errors"
+	"time"
+
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/throughgate/throughgate/activities"
+	"github.com/throughgate/throughgate/internal/postgres"
+	"github.com/throughgate/throughgate/resettlement"
+)
+
+// Input starts a ReleaseCase: Open for a new case, State when the workflow
+// continues as new with the case it had.
+type Input struct {
+	Open  *resettlement.OpenCase `json:"open,omitempty"`
+	State *resettlement.Case     `json:"state,omitempty"`
+	// SavedSeq and SavedVersion say how much of the case PostgreSQL has.
+	SavedSeq     int `json:"saved_seq,omitempty"`
+	SavedVersion int `json:"saved_version,omitempty"`
+	// MaxHistory continues as new once the history has this many events
+	// (0: DefaultMaxHistory). Temporal may suggest it earlier.
+	MaxHistory int `json:"max_history,omitempty"`
+}
+
+// DefaultMaxHistory keeps a case's history far below Temporal's 50,000-event
+// limit and its replay cheap on a worker that restarts.
+const DefaultMaxHistory = 2000
+
+// Result is how a case ended.
+type Result struct {
+	CaseID  string                `json:"case_id"`
+	Closure *resettlement.Closure `json:"closure,omitempty"`
+}
+
+// UpdateResult answers an update: the case's version and stage after it.
+type UpdateResult struct {
+	Version int                `json:"version"`
+	Stage   resettlement.Stage `json:"stage"`
+}
+
+// State answers the State query.
+type State struct {
+	Case            *resettlement.Case   `json:"case"`
+	Stage           resettlement.Stage   `json:"stage"`
+	Stalled         bool                 `json:"stalled"`
+	EscalationLevel int                  `json:"escalation_level"`
+	ReleaseDay      resettlement.Date    `json:"release_day,omitempty"`
+	Urgency         resettlement.Urgency `json:"urgency"`
+	NextAlarms      []resettlement.Alarm `json:"next_alarms"`
+}
+
+// ReleaseCase is the workflow of one case, with id WorkflowID(caseID).
+func ReleaseCase(ctx workflow.Context, in Input) (Result, error) {
+	w, err := newReleaseCase(ctx, in)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := w.setup(ctx); err != nil {
+		return Result{}, err
+	}
+	return w.run(ctx)
+}
+
+type releaseCase struct {
+	c            *resettlement.Case
+	savedSeq     int
+	savedVersion int
+	maxHistory   int
+	notices      []activities.TransferNotice
+	attrs        *attrValues // last upserted
+	logger       log.Logger
+}
+
+func newReleaseCase(ctx workflow.Context, in Input) (*releaseCase, error) {
+	w := &releaseCase{savedSeq: in.SavedSeq, savedVersion: in.SavedVersion, maxHistory: in.MaxHistory, logger: workflow.GetLogger(ctx)}
+	if w.maxHistory <= 0 {
+		w.maxHistory = DefaultMaxHistory
+	}
+	switch {
+	case in.State != nil:
+		w.c = in.State
+	case in.Open != nil:
+		c, err := resettlement.Open(*in.Open, workflow.Now(ctx))
+		if err != nil {
+			return nil, temporal.NewNonRetryableApplicationError("cannot open the case: "+err.Error(), ErrTypeInvalid, err)
+		}
+		w.c = c
+	default:
+		return nil, temporal.NewNonRetryableApplicationError("ReleaseCase needs a case to open or to continue", ErrTypeInvalid, nil)
+	}
+	return w, nil
+}
+
+// setup registers the query and the updates.
+func (w *releaseCase) setup(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryState, func() (State, error) {
+		return w.state(workflow.Now(ctx)), nil
+	}); err != nil {
+		return err
+	}
+	regs := []error{
+		register(ctx, w, UpdateRecordAssessment, (*resettlement.Case).RecordAssessment, nil),
+		register(ctx, w, UpdateActOnStep, (*resettlement.Case).ActOnStep, nil),
+		register(ctx, w, UpdateAssign, (*resettlement.Case).Assign, nil),
+		register(ctx, w, UpdateChangeReleaseDates, (*resettlement.Case).ChangeReleaseDates, nil),
+		register(ctx, w, UpdateTransfer, (*resettlement.Case).Transfer, w.noteTransfer),
+		register(ctx, w, UpdatePause, (*resettlement.Case).Pause, nil),
+		register(ctx, w, UpdateResume, (*resettlement.Case).Resume, nil),
+		register(ctx, w, UpdateReset, (*resettlement.Case).Reset, nil),
+		register(ctx, w, UpdateClose, (*resettlement.Case).Close, nil),
+	}
+	return errors.Join(regs...)
+}
+
+// command is what every update carries.
+type command interface{ RequestMeta() resettlement.Meta }
+
+// register installs an update whose validator tries the command on a copy
+// of the case (so a rejected request changes nothing) and whose handler
+// applies it and waits until PostgreSQL has the result, so the API can
+// read its own write.
+func register[C command](ctx workflow.Context, w *releaseCase, name string,
+	apply func(*resettlement.Case, C, time.Time) error, after func(before *resettlement.Case, cmd C)) error {
+	return workflow.SetUpdateHandlerWithOptions(ctx, name,
+		func(ctx workflow.Context, cmd C) (UpdateResult, error) {
+			if !w.c.Seen(cmd.RequestMeta().RequestID) {
+				before := w.c.Clone()
+				if err := apply(w.c, cmd, workflow.Now(ctx)); err != nil {
+					return UpdateResult{}, rejection(err)
+				}
+				if after != nil {
+					after(before, cmd)
+				}
+				w.logger.Info("case changed", "update", name, "version", w.c.Version)
+			}
+			v := w.c.Version
+			// The main loop saves; wait for it, but not for ever: the change
+			// stands even if PostgreSQL is slow, and is saved when it is back.
+			_, _ = workflow.AwaitWithTimeout(ctx, 30*time.Second, func() bool { return w.savedVersion >= v })
+			return UpdateResult{Version: w.c.Version, Stage: w.c.Stage(workflow.Now(ctx))}, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, cmd C) error {
+			if w.c.Seen(cmd.RequestMeta().RequestID) {
+				return nil
+			}
+			return rejection(apply(w.c.Clone(), cmd, workflow.Now(ctx)))
+		}})
+}
+
+// rejection turns a domain error into an application error the API can read:
+// field errors travel in the details.
+func rejection(err error) error {
+	if err == nil {
+		return nil
+	}
+	if fe, ok := resettlement.AsFieldErrors(err); ok {
+		return temporal.NewApplicationErrorWithOptions(err.Error(), ErrTypeInvalid, temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{fe}})
+	}
+	if errors.Is(err, resettlement.ErrConflict) {
+		return temporal.NewApplicationErrorWithOptions(err.Error(), ErrTypeConflict, temporal.ApplicationErrorOptions{NonRetryable: true})
+	}
+	return err
+}
+
+func (w *releaseCase) noteTransfer(before *resettlement.Case, cmd resettlement.Transfer) {
+	var due time.Time
+	if n := len(w.c.Steps); n > 0 {
+		due = w.c.Steps[n-1].Due // Transfer appends the handover step last
+	}
+	w.notices = append(w.notices, activities.TransferNotice{CaseID: w.c.ID, Seq: w.c.EventSeq, From: before.Establishment,
+		FromTeam: before.Team, To: cmd.To, ToTeam: cmd.ToTeam, HandoverDue: due})
+}
+
+// run is the case's life: raise what is due, save what changed, then sleep
+// until the next alarm or the next change.
+func (w *releaseCase) run(ctx workflow.Context) (Result, error) {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+	})
+	for {
+		if err := w.raiseDue(ctx); err != nil {
+			return Result{}, err
+		}
+		if err := w.sendNotices(ctx); err != nil {
+			return Result{}, err
+		}
+		if err := w.save(ctx); err != nil {
+			return Result{}, err
+		}
+		if err := w.upsertAttributes(ctx); err != nil {
+			return Result{}, err
+		}
+		if w.c.Closed {
+			break
+		}
+		if w.historyLong(ctx) {
+			if w.quiet(ctx) {
+				w.logger.Info("continuing as new", "events", workflow.GetInfo(ctx).GetCurrentHistoryLength())
+				return Result{}, workflow.NewContinueAsNewError(ctx, ReleaseCase, Input{
+					State: w.c, SavedSeq: w.savedSeq, SavedVersion: w.savedVersion, MaxHistory: w.maxHistory})
+			}
+			continue
+		}
+		w.sleep(ctx)
+	}
+	// Let updates that closed the case return before the workflow completes.
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return Result{}, err
+	}
+	if err := w.save(ctx); err != nil {
+		return Result{}, err
+	}
+	return Result{CaseID: w.c.ID, Closure: w.c.Closure}, nil
+}
+
+// changed reports whether anything is waiting for the main loop.
+func (w *releaseCase) changed() bool {
+	return w.c.Version != w.savedVersion || len(w.notices) > 0
+}
+
+// sleep waits for the earliest alarm, or until an update changes the case.
+func (w *releaseCase) sleep(ctx workflow.Context) {
+	next, ok := w.c.NextAlarm()
+	if !ok {
+		_ = workflow.Await(ctx, w.changed)
+		return
+	}
+	if d := next.At.Sub(workflow.Now(ctx)); d > 0 {
+		_, _ = workflow.AwaitWithTimeout(ctx, d, w.changed)
+	}
+}
+
+// historyLong reports whether it is time to continue as new.
+func (w *releaseCase) historyLong(ctx workflow.Context) bool {
+	info := workflow.GetInfo(ctx)
+	return info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() >= w.maxHistory
+}
+
+// quiet waits until no update is running, so none is cut off by the
+// continue-as-new, and reports false if a change arrived meanwhile (the
+// loop then saves it first).
+func (w *releaseCase) quiet(ctx workflow.Context) bool {
+	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) || w.changed() })
+	return !w.changed() && workflow.AllHandlersFinished(ctx)
+}
+
+// raiseDue raises every alarm whose time has come.
+func (w *releaseCase) raiseDue(ctx workflow.Context) error {
+	now := workflow.Now(ctx)
+	for _, a := range w.c.TakeDue(now) {
+		in := activities.AlarmInput{CaseID: w.c.ID, Establishment: w.c.Establishment, Team: w.c.Team, Alarm: a}
+		if day, ok := w.c.ReleaseDay(); ok {
+			in.ReleaseDay = day
+		}
+		if s, ok := w.c.Step(a.StepID); ok {
+			in.Step = &s
+			in.Urgency = w.c.StepUrgency(s, now)
+		} else {
+			in.Urgency = w.c.CaseUrgency(now)
+		}
+		if a.Kind == resettlement.AlarmUnassigned {
+			in.Unassigned = w.c.Unassigned()
+		}
+		var res activities.AlarmResult
+		var acts *activities.Activities
+		if err := workflow.ExecuteActivity(ctx, acts.RaiseAlarm, in).Get(ctx, &res); err != nil {
+			return err
+		}
+		w.logger.Info("alarm raised", "alarm", a.Key, "kind", a.Kind, "level", a.Level, "recipients", len(res.Recipients))
+	}
+	return nil
+}
+
+// sendNotices tells teams of transfers.
+func (w *releaseCase) sendNotices(ctx workflow.Context) error {
+	for len(w.notices) > 0 {
+		n := w.notices[0]
+		var acts *activities.Activities
+		if err := workflow.ExecuteActivity(ctx, acts.NotifyTransfer, n).Get(ctx, nil); err != nil {
+			return err
+		}
+		w.notices = w.notices[1:]
+	}
+	return nil
+}
+
+// save writes the read model when the case has changed since it was last saved.
+func (w *releaseCase) save(ctx workflow.Context) error {
+	for w.c.Version != w.savedVersion {
+		now := workflow.Now(ctx)
+		p := postgres.Projection{Case: w.slim(), Stage: w.c.Stage(now), Stalled: w.c.Stalled(now),
+			EscalationLevel: w.c.EscalationLevel(now), Events: w.c.EventsAfter(w.savedSeq)}
+		if next, ok := w.c.NextDue(); ok {
+			p.NextDue = next
+		}
+		version, seq := w.c.Version, w.c.EventSeq
+		var acts *activities.Activities
+		if err := workflow.ExecuteActivity(ctx, acts.SaveCase, p).Get(ctx, nil); err != nil {
+			return err
+		}
+		w.savedVersion, w.savedSeq = version, seq
+	}
+	return nil
+}
+
+// slim is the case without the bookkeeping PostgreSQL has no use for, which
+// keeps the activity's input — and so the history — small.
+func (w *releaseCase) slim() *resettlement.Case {
+	c := *w.c
+	c.Events, c.Fired, c.Requests = nil, nil, nil
+	return &c
+}
+
+// attrValues are the search attributes' values, comparable so an upsert
+// (and its history event) happens only when one changed.
+type attrValues struct {
+	establishment, team, stage string
+	level                      int64
+	stalled                    bool
+	nextDue                    int64 // Unix seconds; 0 for none
+	release                    resettlement.Date
+}
+
+// upsertAttributes keeps the case's search attributes current.
+func (w *releaseCase) upsertAttributes(ctx workflow.Context) error {
+	now := workflow.Now(ctx)
+	v := attrValues{establishment: w.c.Establishment, team: w.c.Team, stage: string(w.c.Stage(now)),
+		level: int64(w.c.EscalationLevel(now)), stalled: w.c.Stalled(now)}
+	next, hasNext := w.c.NextDue()
+	if hasNext {
+		v.nextDue = next.Unix()
+	}
+	v.release, _ = w.c.ReleaseDay()
+	if w.attrs != nil && *w.attrs == v {
+		return nil
+	}
+	w.attrs = &v
+	updates := []temporal.SearchAttributeUpdate{
+		AttrEstablishment.ValueSet(v.establishment),
+		AttrTeam.ValueSet(v.team),
+		AttrStage.ValueSet(v.stage),
+		AttrEscalationLevel.ValueSet(v.level),
+		AttrStalled.ValueSet(v.stalled),
+		AttrNextDue.ValueUnset(),
+		AttrReleaseDate.ValueUnset(),
+	}
+	if hasNext {
+		updates[5] = AttrNextDue.ValueSet(next)
+	}
+	if !v.release.IsZero() {
+		updates[6] = AttrReleaseDate.ValueSet(v.release.At(0))
+	}
+	return workflow.UpsertTypedSearchAttributes(ctx, updates...)
+}
+
+// state builds the query answer.
+func (w *releaseCase) state(now time.Time) State {
+	s := State{Case: w.c, Stage: w.c.Stage(now), Stalled: w.c.Stalled(now), EscalationLevel: w.c.EscalationLevel(now),
+		Urgency: w.c.CaseUrgency(now)}
+	if day, ok := w.c.ReleaseDay(); ok {
+		s.ReleaseDay = day
+	}
+	alarms := w.c.Alarms()
+	s.NextAlarms = alarms[:min(len(alarms), 10)]
+	return s
+}
