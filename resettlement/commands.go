@@ -32,7 +32,7 @@ func (c *Case) begin(m Meta, allowClosed bool) error {
 		return err
 	}
 	if c.Closed && !allowClosed {
-		return conflict("the case is closed")
+		return Conflict("the case is closed")
 	}
 	return nil
 }
@@ -92,12 +92,12 @@ func (c *Case) ActOnStep(cmd ActOnStep, now time.Time) error {
 	switch cmd.Action {
 	case ActionStart:
 		if s.Status != StepNotStarted && s.Status != StepWaiting {
-			return conflict(fmt.Sprintf("%q is %s and cannot be started", s.Title, s.Status))
+			return Conflict(fmt.Sprintf("%q is %s and cannot be started", s.Title, s.Status))
 		}
 		to = StepInProgress
 	case ActionComplete:
 		if !s.Status.Open() {
-			return conflict(fmt.Sprintf("%q is already %s", s.Title, s.Status))
+			return Conflict(fmt.Sprintf("%q is already %s", s.Title, s.Status))
 		}
 		if s.ID == "release" {
 			return c.release(cmd, s, now)
@@ -105,22 +105,22 @@ func (c *Case) ActOnStep(cmd ActOnStep, now time.Time) error {
 		to = StepDone
 	case ActionReopen:
 		if s.Status.Open() {
-			return conflict(fmt.Sprintf("%q is still open", s.Title))
+			return Conflict(fmt.Sprintf("%q is still open", s.Title))
 		}
 		if s.ID == "release" || s.Kind == KindIdentify {
-			return conflict(fmt.Sprintf("%q cannot be reopened; change the release dates or reset the case instead", s.Title))
+			return Conflict(fmt.Sprintf("%q cannot be reopened; change the release dates or reset the case instead", s.Title))
 		}
 		to = StepInProgress
 	case ActionNotNeeded, ActionWaiting, ActionDecline:
 		if !s.Status.Open() {
-			return conflict(fmt.Sprintf("%q is already %s", s.Title, s.Status))
+			return Conflict(fmt.Sprintf("%q is already %s", s.Title, s.Status))
 		}
 		if s.ID == "release" && cmd.Action != ActionWaiting {
-			return conflict("the release step cannot be closed this way; change the release dates or close the case")
+			return Conflict("the release step cannot be closed this way; change the release dates or close the case")
 		}
 		to = map[StepAction]StepStatus{ActionNotNeeded: StepNotNeeded, ActionWaiting: StepWaiting, ActionDecline: StepDeclined}[cmd.Action]
 		if s.Status == to {
-			return conflict(fmt.Sprintf("%q is already %s", s.Title, s.Status))
+			return Conflict(fmt.Sprintf("%q is already %s", s.Title, s.Status))
 		}
 	case ActionNote:
 		c.record(now, cmd.By, Event{Kind: "note", StepID: s.ID, NoteID: cmd.NoteID, Text: "Note added to " + s.Title})
@@ -144,7 +144,7 @@ func (c *Case) ActOnStep(cmd ActOnStep, now time.Time) error {
 func (c *Case) release(cmd ActOnStep, s *Step, now time.Time) error {
 	today := DateOf(now)
 	if day, ok := c.ReleaseDay(); ok && today.Before(EnglandAndWales.AddWorkingDays(day, -2)) {
-		return conflict(fmt.Sprintf("release is due on %s; record it on the day (change the release dates first if the person is leaving early)", day))
+		return Conflict(fmt.Sprintf("release is due on %s; record it on the day (change the release dates first if the person is leaving early)", day))
 	}
 	c.setStatus(now, cmd.By, s, StepDone, cmd.NoteID, "released on "+today.String())
 	if day, ok := c.ReleaseDay(); !ok || day != today {
@@ -303,7 +303,7 @@ func (c *Case) Assign(cmd Assign, now time.Time) error {
 	if cmd.StepID == "" {
 		prev := c.Owner
 		if prev == cmd.Owner.Staff && cmd.Owner.Team == c.Team {
-			return conflict("the case already has that owner")
+			return Conflict("the case already has that owner")
 		}
 		c.Owner = cmd.Owner.Staff
 		for i := range c.Steps {
@@ -319,10 +319,10 @@ func (c *Case) Assign(cmd Assign, now time.Time) error {
 			return Errors{{"step_id", fmt.Sprintf("the case has no step %q", cmd.StepID)}}
 		}
 		if !s.Status.Open() {
-			return conflict(fmt.Sprintf("%q is %s; reopen it before assigning it", s.Title, s.Status))
+			return Conflict(fmt.Sprintf("%q is %s; reopen it before assigning it", s.Title, s.Status))
 		}
 		if s.Owner == cmd.Owner {
-			return conflict(fmt.Sprintf("%q already has that owner", s.Title))
+			return Conflict(fmt.Sprintf("%q already has that owner", s.Title))
 		}
 		moved = append(moved, s)
 	}
@@ -379,7 +379,7 @@ func (c *Case) ChangeReleaseDates(cmd ChangeReleaseDates, now time.Time) error {
 		return err
 	}
 	if cmd.Dates == c.Dates {
-		return conflict("the release dates are unchanged")
+		return Conflict("the release dates are unchanged")
 	}
 	c.Dates = cmd.Dates
 	c.reschedule(now)
@@ -465,7 +465,7 @@ func (c *Case) Pause(cmd Pause, now time.Time) error {
 		return Errors{{"reason", "say why the case is paused (up to 200 characters)"}}
 	}
 	if c.Paused {
-		return conflict("the case is already paused")
+		return Conflict("the case is already paused")
 	}
 	c.Paused, c.PauseReason = true, cmd.Reason
 	c.record(now, cmd.By, Event{Kind: "paused", NoteID: cmd.NoteID, Text: "Case paused: " + cmd.Reason})
@@ -480,7 +480,7 @@ func (c *Case) Resume(cmd Pause, now time.Time) error {
 		return err
 	}
 	if !c.Paused {
-		return conflict("the case is not paused")
+		return Conflict("the case is not paused")
 	}
 	c.Paused, c.PauseReason = false, ""
 	c.record(now, cmd.By, Event{Kind: "resumed", NoteID: cmd.NoteID, Text: "Case resumed"})

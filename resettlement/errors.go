@@ -47,8 +47,8 @@ func (e Errors) Error() string {
 // case's current state (completing a closed step, resuming a running case).
 var ErrConflict = errors.New("conflict")
 
-// conflict returns an error wrapping ErrConflict with a message for people.
-func conflict(msg string) error { return conflictError(msg) }
+// Conflict returns an error wrapping ErrConflict with a message for people.
+func Conflict(msg string) error { return conflictError(msg) }
 
 type conflictError string
 

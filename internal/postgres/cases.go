@@ -55,7 +55,7 @@ func (db *DB) CreateCase(ctx context.Context, nc NewCase) (id string, created bo
 		owner = &nc.Owner
 	}
 	p := nc.Person
-	_, err = db.pool.Exec(ctx, `insert into cases (id, prison_number, booking, given_name, family_name, date_of_birth,
+	_, err = db.q.Exec(ctx, `insert into cases (id, prison_number, booking, given_name, family_name, date_of_birth,
 		local_authority, opened_by, open_request, establishment, team_id, owner_id, received_on)
 		values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		nc.ID, p.PrisonNumber, p.Booking, p.GivenName, p.FamilyName, date(p.DateOfBirth), p.LocalAuthority,
@@ -64,10 +64,10 @@ func (db *DB) CreateCase(ctx context.Context, nc NewCase) (id string, created bo
 	case err == nil:
 		return nc.ID, true, nil
 	case isUniqueViolation(err, "cases_open_request"):
-		err = db.pool.QueryRow(ctx, `select id from cases where open_request = $1`, nc.RequestID).Scan(&id)
+		err = db.q.QueryRow(ctx, `select id from cases where open_request = $1`, nc.RequestID).Scan(&id)
 		return id, false, err
 	case isUniqueViolation(err, "cases_one_open_per_booking"):
-		if qerr := db.pool.QueryRow(ctx, `select id from cases where prison_number = $1 and booking = $2 and closed_at is null`,
+		if qerr := db.q.QueryRow(ctx, `select id from cases where prison_number = $1 and booking = $2 and closed_at is null`,
 			p.PrisonNumber, p.Booking).Scan(&id); qerr != nil {
 			return "", false, qerr
 		}
@@ -79,7 +79,7 @@ func (db *DB) CreateCase(ctx context.Context, nc NewCase) (id string, created bo
 // DeleteUnstartedCase removes a case whose workflow never started, so a
 // failed open leaves nothing behind to block a retry.
 func (db *DB) DeleteUnstartedCase(ctx context.Context, id string) error {
-	_, err := db.pool.Exec(ctx, `delete from cases where id = $1 and version = 0
+	_, err := db.q.Exec(ctx, `delete from cases where id = $1 and version = 0
 		and not exists (select 1 from notes where case_id = $1)`, id)
 	return err
 }
@@ -117,7 +117,7 @@ func (db *DB) SaveCase(ctx context.Context, p Projection) error {
 		t := c.LastProgress
 		closedAt = &t
 	}
-	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, db.q, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `update cases set version = $2, establishment = $3, team_id = $4, owner_id = nullif($5, ''),
 			stage = $6, stalled = $7, escalation_level = $8, paused = $9, next_due = $10, release_day = $11,
 			received_on = $12, last_progress = $13, closed_at = $14, state = $15, updated_at = now()
@@ -194,7 +194,7 @@ func (db *DB) Case(ctx context.Context, id string) (CaseRecord, error) {
 	var owner *string
 	var dob time.Time
 	var state []byte
-	err := db.pool.QueryRow(ctx, `select id, prison_number, booking, given_name, family_name, date_of_birth, local_authority,
+	err := db.q.QueryRow(ctx, `select id, prison_number, booking, given_name, family_name, date_of_birth, local_authority,
 		establishment, team_id, owner_id, stage, stalled, escalation_level, paused, next_due, release_day, opened_at, closed_at,
 		last_progress, version, state from cases where id = $1`, id).Scan(
 		&r.ID, &r.Person.PrisonNumber, &r.Person.Booking, &r.Person.GivenName, &r.Person.FamilyName, &dob, &r.Person.LocalAuthority,
@@ -222,7 +222,7 @@ func (db *DB) Case(ctx context.Context, id string) (CaseRecord, error) {
 // AddNote stores a note and returns its id for the workflow to carry.
 func (db *DB) AddNote(ctx context.Context, caseID, author, body string) (int64, error) {
 	var id int64
-	err := db.pool.QueryRow(ctx, `insert into notes (case_id, author, body) values ($1, $2, $3) returning id`, caseID, author, body).Scan(&id)
+	err := db.q.QueryRow(ctx, `insert into notes (case_id, author, body) values ($1, $2, $3) returning id`, caseID, author, body).Scan(&id)
 	return id, err
 }
 
@@ -234,7 +234,7 @@ type TimelineEntry struct {
 
 // Timeline returns the case's whole history, oldest first.
 func (db *DB) Timeline(ctx context.Context, caseID string) ([]TimelineEntry, error) {
-	rows, err := db.pool.Query(ctx, `select e.seq, e.at, coalesce(e.by_staff, ''), e.kind, coalesce(e.step_id, ''),
+	rows, err := db.q.Query(ctx, `select e.seq, e.at, coalesce(e.by_staff, ''), e.kind, coalesce(e.step_id, ''),
 		coalesce(e.from_status, ''), coalesce(e.to_status, ''), coalesce(e.note_id, 0), e.text, coalesce(n.body, '')
 		from case_events e left join notes n on n.id = e.note_id where e.case_id = $1 order by e.seq`, caseID)
 	if err != nil {

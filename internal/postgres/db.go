@@ -19,9 +19,26 @@ var migrationFiles embed.FS
 
 const versionTable = "schema_version"
 
-// DB is the store. Its methods are safe for concurrent use.
+// DB is the store. Its methods are safe for concurrent use, except on a
+// DB that InTx hands out, which is bound to one transaction.
 type DB struct {
 	pool *pgxpool.Pool
+	q    querier // the pool, or a transaction
+}
+
+// querier is what both a pool and a transaction offer.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Begin(ctx context.Context) (pgx.Tx, error)
+	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, rows pgx.CopyFromSource) (int64, error)
+}
+
+// InTx runs fn with a DB whose every method runs in one transaction,
+// committed if fn returns nil.
+func (db *DB) InTx(ctx context.Context, fn func(tx *DB) error) error {
+	return pgx.BeginFunc(ctx, db.q, func(tx pgx.Tx) error { return fn(&DB{pool: db.pool, q: tx}) })
 }
 
 // Open connects to the database at url and checks it answers.
@@ -41,7 +58,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("cannot reach PostgreSQL at %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
 	}
-	return &DB{pool: pool}, nil
+	return &DB{pool: pool, q: pool}, nil
 }
 
 // Close releases the connections.

@@ -35,7 +35,7 @@ type Team struct {
 func (db *DB) StaffMember(ctx context.Context, id string) (Staff, error) {
 	var s Staff
 	var team *string
-	err := db.pool.QueryRow(ctx, `select id, name, email, role, team_id, notify, away_until, active from staff where id = $1`, id).
+	err := db.q.QueryRow(ctx, `select id, name, email, role, team_id, notify, away_until, active from staff where id = $1`, id).
 		Scan(&s.ID, &s.Name, &s.Email, &s.Role, &team, &s.Notify, &s.AwayUntil, &s.Active)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return s, ErrNotFound
@@ -50,7 +50,7 @@ func (db *DB) StaffMember(ctx context.Context, id string) (Staff, error) {
 func (db *DB) Team(ctx context.Context, id string) (Team, error) {
 	var t Team
 	var manager, head *string
-	err := db.pool.QueryRow(ctx, `select id, name, establishment, email, manager_id, head_id, active from teams where id = $1`, id).
+	err := db.q.QueryRow(ctx, `select id, name, establishment, email, manager_id, head_id, active from teams where id = $1`, id).
 		Scan(&t.ID, &t.Name, &t.Establishment, &t.Email, &manager, &head, &t.Active)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return t, ErrNotFound
@@ -66,7 +66,7 @@ func (db *DB) Team(ctx context.Context, id string) (Team, error) {
 
 // PutTeam creates or updates a team.
 func (db *DB) PutTeam(ctx context.Context, t Team) error {
-	_, err := db.pool.Exec(ctx, `insert into teams (id, name, establishment, email, manager_id, head_id, active)
+	_, err := db.q.Exec(ctx, `insert into teams (id, name, establishment, email, manager_id, head_id, active)
 		values ($1, $2, $3, $4, nullif($5, ''), nullif($6, ''), $7)
 		on conflict (id) do update set name = excluded.name, establishment = excluded.establishment, email = excluded.email,
 		manager_id = excluded.manager_id, head_id = excluded.head_id, active = excluded.active`,
@@ -79,7 +79,7 @@ func (db *DB) PutStaff(ctx context.Context, s Staff) error {
 	if s.Notify == "" {
 		s.Notify = "each"
 	}
-	_, err := db.pool.Exec(ctx, `insert into staff (id, name, email, role, team_id, notify, away_until, active)
+	_, err := db.q.Exec(ctx, `insert into staff (id, name, email, role, team_id, notify, away_until, active)
 		values ($1, $2, $3, $4, nullif($5, ''), $6, $7, $8)
 		on conflict (id) do update set name = excluded.name, email = excluded.email, role = excluded.role,
 		team_id = excluded.team_id, notify = excluded.notify, away_until = excluded.away_until, active = excluded.active`,

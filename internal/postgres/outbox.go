@@ -28,7 +28,7 @@ func (db *DB) EnqueueEmail(ctx context.Context, e Email) (bool, error) {
 	if e.Digest {
 		state = "digest"
 	}
-	tag, err := db.pool.Exec(ctx, `insert into outbox (case_id, alarm_key, recipient, recipient_id, kind, template, data, state)
+	tag, err := db.q.Exec(ctx, `insert into outbox (case_id, alarm_key, recipient, recipient_id, kind, template, data, state)
 		values ($1, $2, $3, nullif($4, ''), $5, $6, $7, $8) on conflict (case_id, alarm_key, recipient) do nothing`,
 		e.CaseID, e.AlarmKey, e.Recipient, e.RecipientID, e.Kind, e.Template, data, state)
 	if err != nil {
@@ -53,7 +53,7 @@ type OutboxRow struct {
 // CaseEmails lists a case's outbox rows, oldest first: the record of every
 // email raised for the case.
 func (db *DB) CaseEmails(ctx context.Context, caseID string) ([]OutboxRow, error) {
-	rows, err := db.pool.Query(ctx, `select id, case_id, alarm_key, recipient, kind, template, data, state, attempts
+	rows, err := db.q.Query(ctx, `select id, case_id, alarm_key, recipient, kind, template, data, state, attempts
 		from outbox where case_id = $1 order by id`, caseID)
 	if err != nil {
 		return nil, err

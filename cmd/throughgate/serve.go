@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/throughgate/throughgate/internal/config"
+	"github.com/throughgate/throughgate/internal/stack"
+)
+
+func runAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	ln, err := stack.Listen(cfg.HTTPAddr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	if cfg.DatabaseURL == "" {
+		return errNeedDatabase
+	}
+	db, err := stack.OpenDB(ctx, cfg.DatabaseURL, false, logger)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	c, err := stack.DialTemporal(ctx, cfg, cfg.TemporalAddress, logger)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	sender, err := stack.NewSender(cfg, logger)
+	if err != nil {
+		return err
+	}
+	checks := stack.Checks(db, c, cfg.TemporalNamespace, sender.Check)
+	logger.Info("api listening", "addr", ln.Addr().String())
+	return stack.Serve(ctx, ln, stack.APIHandler(db, c, cfg, checks, nil, logger))
+}
+
+func runWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	if cfg.DatabaseURL == "" {
+		return errNeedDatabase
+	}
+	db, err := stack.OpenDB(ctx, cfg.DatabaseURL, false, logger)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	c, err := stack.DialTemporal(ctx, cfg, cfg.TemporalAddress, logger)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	w := stack.NewWorker(c, db, cfg, logger)
+	if err := w.Start(); err != nil {
+		return err
+	}
+	defer w.Stop()
+	logger.Info("worker polling", "task_queue", "throughgate-cases")
+	<-ctx.Done()
+	return nil
+}
+
+func runMigrate(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	if cfg.DatabaseURL == "" {
+		return errNeedDatabase
+	}
+	db, err := stack.OpenDB(ctx, cfg.DatabaseURL, true, logger)
+	if err != nil {
+		return err
+	}
+	db.Close()
+	logger.Info("database schema is up to date")
+	return nil
+}
+
+type configError string
+
+func (e configError) Error() string { return string(e) }
+
+const errNeedDatabase = configError("DATABASE_URL is required outside `throughgate dev` (e.g. postgres://user:pass@host:5432/throughgate)")

@@ -1,0 +1,219 @@
+// Package casework opens cases and passes people's actions to their
+// workflows. It is the one place that knows a case lives in two stores —
+// the person in PostgreSQL, the process in Temporal — and keeps them in
+// step: the API and the tests go through it rather than to either directly.
+package casework
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/throughgate/throughgate/internal/postgres"
+	"github.com/throughgate/throughgate/resettlement"
+	"github.com/throughgate/throughgate/workflows"
+)
+
+// Service opens and works cases.
+type Service struct {
+	DB       *postgres.DB
+	Temporal client.Client
+	// Policy is fixed into each case as it opens.
+	Policy resettlement.Policy
+	// Now is the clock; nil means time.Now. Tests set it.
+	Now func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// OpenRequest is everything an officer gives to open a case.
+type OpenRequest struct {
+	Person        postgres.Person           `json:"person"`
+	Establishment string                    `json:"establishment"`
+	Team          string                    `json:"team"`
+	Owner         string                    `json:"owner,omitempty"`
+	ReceivedOn    resettlement.Date         `json:"received_on"`
+	Dates         resettlement.ReleaseDates `json:"release_dates"`
+	OpenedBy      string                    `json:"-"`
+	RequestID     string                    `json:"-"`
+}
+
+var prisonNumber = regexp.MustCompile(`^[A-Z][0-9]{4}[A-Z]{2}$`)
+
+// ValidPrisonNumber reports whether s is a NOMIS prison number (A1234BC).
+func ValidPrisonNumber(s string) bool { return prisonNumber.MatchString(s) }
+
+// Validate checks the person's details; the domain checks the rest.
+func (r OpenRequest) Validate(now time.Time) error {
+	var errs resettlement.Errors
+	p := r.Person
+	if !ValidPrisonNumber(p.PrisonNumber) {
+		errs.Add("person.prison_number", "must be a prison number: a letter, four digits and two letters, such as A1234BC")
+	}
+	if p.Booking == "" || len(p.Booking) > 40 {
+		errs.Add("person.booking", "is required: the booking (custody period) the case is for")
+	}
+	for _, f := range []struct{ field, v string }{{"person.given_name", p.GivenName}, {"person.family_name", p.FamilyName}} {
+		if strings.TrimSpace(f.v) == "" || utf8.RuneCountInString(f.v) > 100 || strings.ContainsAny(f.v, "<>\x00") {
+			errs.Add(f.field, "is required (up to 100 characters, no < or >)")
+		}
+	}
+	if utf8.RuneCountInString(p.LocalAuthority) > 100 {
+		errs.Add("person.local_authority", "is too long (up to 100 characters)")
+	}
+	today := resettlement.DateOf(now)
+	if p.DateOfBirth.IsZero() {
+		errs.Add("person.date_of_birth", "is required")
+	} else if age(p.DateOfBirth, today) < 10 || age(p.DateOfBirth, today) > 120 {
+		errs.Add("person.date_of_birth", "must make the person between 10 and 120 years old")
+	}
+	return errs.Err()
+}
+
+// age in whole years on a day.
+func age(born, on resettlement.Date) int {
+	a := on.Year - born.Year
+	if on.Month < born.Month || on.Month == born.Month && on.Day < born.Day {
+		a--
+	}
+	return a
+}
+
+// newCaseID returns an opaque id: ten random lower-case letters and digits.
+func newCaseID() string {
+	const alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+	b := make([]byte, 10)
+	rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+// Open records the person and starts the case's workflow. A retry with the
+// same request id returns the first attempt's case (created false) and never
+// starts a second workflow; a second open case for the same person and
+// booking is refused with *postgres.OpenCaseExistsError before any workflow
+// starts.
+func (s *Service) Open(ctx context.Context, r OpenRequest) (caseID string, created bool, err error) {
+	now := s.now()
+	var errs resettlement.Errors
+	if err := r.Validate(now); err != nil {
+		fe, _ := resettlement.AsFieldErrors(err)
+		errs = append(errs, fe...)
+	}
+	policy := s.Policy
+	open := resettlement.OpenCase{CaseID: newCaseID(), Establishment: r.Establishment, Team: r.Team, Owner: r.Owner,
+		ReceivedOn: r.ReceivedOn, Dates: r.Dates, OpenedBy: r.OpenedBy, Policy: &policy}
+	if t, _, ok := r.Dates.Target(); ok && !r.Person.DateOfBirth.IsZero() {
+		open.Adult = age(r.Person.DateOfBirth, t) >= 18
+	}
+	if err := open.Validate(now); err != nil {
+		fe, _ := resettlement.AsFieldErrors(err)
+		errs = append(errs, fe...)
+	}
+	if err := errs.Err(); err != nil {
+		return "", false, err
+	}
+	id, created, err := s.DB.CreateCase(ctx, postgres.NewCase{ID: open.CaseID, Person: r.Person, OpenedBy: r.OpenedBy,
+		RequestID: r.RequestID, Establishment: r.Establishment, Team: r.Team, Owner: r.Owner, ReceivedOn: r.ReceivedOn})
+	if err != nil {
+		return "", false, err
+	}
+	open.CaseID = id
+	// A retry may find its case recorded but its workflow never started (the
+	// first attempt died in between): starting with UseExisting covers both.
+	_, err = s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       workflows.WorkflowID(id),
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.AttrEstablishment.ValueSet(r.Establishment), workflows.AttrTeam.ValueSet(r.Team)),
+	}, workflows.ReleaseCase, workflows.Input{Open: &open})
+	if err != nil {
+		if created {
+			_ = s.DB.DeleteUnstartedCase(context.WithoutCancel(ctx), id)
+		}
+		return "", false, fmt.Errorf("starting the case's workflow: %w", err)
+	}
+	return id, created, nil
+}
+
+// ErrCaseNotFound means no such case, or none this workflow engine knows.
+var ErrCaseNotFound = errors.New("case not found")
+
+// ErrCaseClosed means the case's workflow has finished.
+var ErrCaseClosed = errors.New("the case is closed")
+
+// Update sends a command to the case's workflow and waits for its answer.
+// The request id is also the update id, so Temporal deduplicates a retry
+// even before the workflow sees it. Rejections come back as
+// resettlement.Errors (a bad request) or an error wrapping
+// resettlement.ErrConflict (not allowed in the case's state).
+func (s *Service) Update(ctx context.Context, caseID, update string, cmd interface {
+	RequestMeta() resettlement.Meta
+}) (workflows.UpdateResult, error) {
+	var res workflows.UpdateResult
+	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflows.WorkflowID(caseID), UpdateName: update, UpdateID: cmd.RequestMeta().RequestID,
+		Args: []any{cmd}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, &res)
+	}
+	return res, translate(err)
+}
+
+// State asks the case's workflow for its live state.
+func (s *Service) State(ctx context.Context, caseID string) (workflows.State, error) {
+	var st workflows.State
+	v, err := s.Temporal.QueryWorkflow(ctx, workflows.WorkflowID(caseID), "", workflows.QueryState)
+	if err == nil {
+		err = v.Get(&st)
+	}
+	return st, translate(err)
+}
+
+// translate turns Temporal's errors into the domain's.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		switch app.Type() {
+		case workflows.ErrTypeInvalid:
+			var fe resettlement.Errors
+			if app.HasDetails() && app.Details(&fe) == nil && len(fe) > 0 {
+				return fe
+			}
+			return resettlement.Errors{{Message: app.Message()}}
+		case workflows.ErrTypeConflict:
+			return resettlement.Conflict(app.Message())
+		}
+	}
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return ErrCaseNotFound
+	}
+	if strings.Contains(err.Error(), "workflow execution already completed") {
+		return ErrCaseClosed
+	}
+	return err
+}

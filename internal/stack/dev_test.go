@@ -1,0 +1,270 @@
+package stack
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/throughgate/throughgate/api"
+	"github.com/throughgate/throughgate/internal/casework"
+	"github.com/throughgate/throughgate/internal/config"
+	"github.com/throughgate/throughgate/internal/postgres"
+	"github.com/throughgate/throughgate/resettlement"
+	"github.com/throughgate/throughgate/workflows"
+)
+
+// These tests start the real dev stack — a private PostgreSQL, the embedded
+// Temporal server on it, the development SMTP server, the worker and the
+// API — on free loopback ports, exactly as `throughgate dev` does.
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// devConfig is a dev configuration on free ports under dir.
+func devConfig(t *testing.T, dir string, extra ...string) config.Config {
+	t.Helper()
+	args := append([]string{
+		"--data-dir", dir,
+		"--http-addr", "127.0.0.1:0",
+		"--pg-port", fmt.Sprint(freePort(t)),
+		"--temporal-port", fmt.Sprint(freePort(t)),
+		"--temporal-ui-port", "0",
+		"--smtp-addr", "127.0.0.1:0",
+		"--temporal-shards", "16",
+	}, extra...)
+	cfg, err := config.Load("dev", args, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func startDev(t *testing.T, cfg config.Config) *Dev {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	d, err := StartDev(ctx, cfg, NewLogger("warn"))
+	if err != nil {
+		t.Fatalf("StartDev: %v", err)
+	}
+	return d
+}
+
+func getJSON(t *testing.T, url string, v any) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v in %s", url, err, b)
+	}
+	return resp.StatusCode
+}
+
+func openDemoCase(t *testing.T, d *Dev, prisonNumber string, dates resettlement.ReleaseDates, received resettlement.Date) string {
+	t.Helper()
+	id, created, err := d.Cases.Open(context.Background(), casework.OpenRequest{
+		Person: postgres.Person{PrisonNumber: prisonNumber, Booking: "1", GivenName: "Sam", FamilyName: "Example",
+			DateOfBirth: resettlement.D(1990, 5, 17)},
+		Establishment: "PVI", Team: "pvi-resettlement", Owner: "officer-1", ReceivedOn: received, Dates: dates,
+		OpenedBy: "officer-1", RequestID: "open-" + prisonNumber,
+	})
+	if err != nil || !created {
+		t.Fatalf("open: %v (created %v)", err, created)
+	}
+	return id
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, within time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s after %s", what, within)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestDevStackReadyRoundTripsAndRestart(t *testing.T) {
+	dir := filepath.Join(tempDir(t), "data")
+	cfg := devConfig(t, dir)
+	start := time.Now()
+	d := startDev(t, cfg)
+	t.Logf("dev stack ready in %s", time.Since(start).Round(time.Millisecond))
+
+	var ready api.Readiness
+	if code := getJSON(t, d.URL+"/readyz", &ready); code != http.StatusOK || !ready.Ready || len(ready.Dependencies) != 4 {
+		t.Fatalf("readyz %d %+v", code, ready)
+	}
+	for _, dep := range ready.Dependencies {
+		if dep.State != "up" {
+			t.Errorf("%s is %s: %s", dep.Name, dep.State, dep.Error)
+		}
+	}
+
+	// PostgreSQL and Temporal: a case opens, its workflow runs and saves its projection.
+	ctx := context.Background()
+	today := resettlement.DateOf(time.Now())
+	id := openDemoCase(t, d, "A1234BC", resettlement.ReleaseDates{CRD: today.AddDays(90)}, today.AddDays(-1))
+	waitFor(t, "the case's first projection", 20*time.Second, func() bool {
+		rec, err := d.DB.Case(ctx, id)
+		return err == nil && rec.Version > 0
+	})
+	st, err := d.Cases.State(ctx, id)
+	if err != nil || st.Case.ID != id {
+		t.Fatalf("query: %v %+v", err, st.Case)
+	}
+
+	// SMTP: a message through the real sender lands in the dev mailbox.
+	sender, err := d.Sender()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs := sender.Send(ctx, mailMessage("olu.officer@pvi.example.org", "round trip", "<roundtrip@throughgate>")); errs[0] != nil {
+		t.Fatalf("send: %v", errs[0])
+	}
+	var box []struct {
+		Subject   string   `json:"subject"`
+		MessageID string   `json:"message_id"`
+		To        []string `json:"to"`
+	}
+	getJSON(t, d.URL+"/dev/mail.json", &box)
+	if len(box) == 0 || box[len(box)-1].MessageID != "<roundtrip@throughgate>" {
+		t.Errorf("mailbox %+v", box)
+	}
+
+	if err := d.Stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+
+	// A second start on the same data keeps the case and its workflow.
+	start = time.Now()
+	d2 := startDev(t, devConfig(t, dir))
+	defer d2.Stop()
+	t.Logf("second start ready in %s", time.Since(start).Round(time.Millisecond))
+	rec, err := d2.DB.Case(ctx, id)
+	if err != nil || rec.Person.PrisonNumber != "A1234BC" {
+		t.Fatalf("case after restart: %v %+v", err, rec.Person)
+	}
+	st2, err := d2.Cases.State(ctx, id)
+	if err != nil || st2.Case.Version < st.Case.Version {
+		t.Fatalf("workflow after restart: %v", err)
+	}
+	// And the same booking cannot be opened twice.
+	_, _, err = d2.Cases.Open(ctx, casework.OpenRequest{
+		Person:        postgres.Person{PrisonNumber: "A1234BC", Booking: "1", GivenName: "Sam", FamilyName: "Example", DateOfBirth: resettlement.D(1990, 5, 17)},
+		Establishment: "PVI", Team: "pvi-resettlement", ReceivedOn: today, Dates: resettlement.ReleaseDates{CRD: today.AddDays(90)},
+		OpenedBy: "officer-1", RequestID: "another-attempt",
+	})
+	var exists *postgres.OpenCaseExistsError
+	if !asErr(err, &exists) || exists.CaseID != id {
+		t.Errorf("second open for the same booking: %v", err)
+	}
+}
+
+func TestDevStackRefusesBadStarts(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	cfg := devConfig(t, tempDir(t), "--http-addr", busy.Addr().String())
+	_, err = StartDev(context.Background(), cfg, NewLogger("warn"))
+	if err == nil || !strings.Contains(err.Error(), "already in use") || !strings.Contains(err.Error(), "HTTP_ADDR") {
+		t.Errorf("http port in use: %v", err)
+	}
+	cfg = devConfig(t, tempDir(t), "--pg-port", fmt.Sprint(busy.Addr().(*net.TCPAddr).Port))
+	_, err = StartDev(context.Background(), cfg, NewLogger("warn"))
+	if err == nil || !strings.Contains(err.Error(), "PG_PORT") {
+		t.Errorf("postgres port in use: %v", err)
+	}
+}
+
+func TestReminderFiresOnTheRealServer(t *testing.T) {
+	// A seconds-scale policy is configuration, not a code path.
+	policy := filepath.Join(tempDir(t), "policy.json")
+	os.WriteFile(policy, []byte(`{
+		"grace": {"duration": "6s"},
+		"remind_before": {"duration": "-4s"},
+		"remind_on_due": {"duration": "-1s"},
+		"escalations": [{"duration": "2s"}, {"duration": "4s"}]
+	}`), 0o600)
+	d := startDev(t, devConfig(t, filepath.Join(tempDir(t), "data"), "--policy-file", policy))
+	defer d.Stop()
+	ctx := context.Background()
+	today := resettlement.DateOf(time.Now())
+	// A short sentence: most windows have passed, so the grace period sets them.
+	id := openDemoCase(t, d, "B2345CD", resettlement.ReleaseDates{CRD: today.AddDays(3)}, today.AddDays(-20))
+	_, err := d.Cases.Update(ctx, id, workflows.UpdateActOnStep, resettlement.ActOnStep{
+		Meta: resettlement.Meta{RequestID: "done-1", By: "officer-1"}, StepID: "immediate-needs", Action: resettlement.ActionComplete})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := func() map[string]int {
+		rows, err := d.DB.CaseEmails(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]int{}
+		for _, r := range rows {
+			if strings.Contains(r.AlarmKey, "/housing-referral/") {
+				m[r.Kind+":"+r.Recipient]++
+			}
+		}
+		return m
+	}
+	defer func() {
+		if t.Failed() {
+			rows, _ := d.DB.CaseEmails(ctx, id)
+			for _, r := range rows {
+				t.Logf("outbox: %s %s %s", r.AlarmKey, r.Kind, r.Recipient)
+			}
+			st, err := d.Cases.State(ctx, id)
+			t.Logf("state: %v next alarms %+v", err, st.NextAlarms)
+		}
+	}()
+	waitFor(t, "the housing referral's second escalation", 40*time.Second, func() bool {
+		return kinds()["escalation:hana.head@london.example.org"] > 0
+	})
+	got := kinds()
+	want := map[string]int{
+		"reminder:olu.officer@pvi.example.org":    1,
+		"due:olu.officer@pvi.example.org":         1,
+		"escalation:mo.manager@pvi.example.org":   1,
+		"escalation:hana.head@london.example.org": 1,
+	}
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("%s: %d emails, want %d (all: %v)", k, got[k], n, got)
+		}
+	}
+	// The read model follows: the projection is saved after the alarm is raised.
+	waitFor(t, "the read model to show escalation level 2", 10*time.Second, func() bool {
+		rec, err := d.DB.Case(ctx, id)
+		return err == nil && rec.EscalationLevel == 2
+	})
+	st, _ := d.Cases.State(ctx, id)
+	if s, _ := st.Case.Step("immediate-needs"); s.Status != resettlement.StepDone {
+		t.Errorf("immediate needs %s", s.Status)
+	}
+}

@@ -1,0 +1,295 @@
+package temporalserver
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/server/common/log"
+	sqltool "go.temporal.io/server/tools/sql"
+)
+
+var testSearchAttributes = map[string]enumspb.IndexedValueType{
+	"TgEstablishment": enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	"TgNextDue":       enumspb.INDEXED_VALUE_TYPE_DATETIME,
+	"TgEscalation":    enumspb.INDEXED_VALUE_TYPE_INT,
+}
+
+// testLogger writes to stderr rather than t.Log: the server's goroutines can
+// log after a test has returned, and t.Log then panics.
+func testLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+func testPort(t *testing.T) int {
+	t.Helper()
+	p, err := freePort("127.0.0.1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func startServer(t *testing.T, opts Options) *Server {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	began := time.Now()
+	s, err := Start(ctx, opts)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Logf("Start (%s, %d shards) took %s", opts.Store, opts.NumHistoryShards, time.Since(began).Round(time.Millisecond))
+	t.Cleanup(func() { _ = s.Stop() })
+	return s
+}
+
+func dial(t *testing.T, s *Server, namespace string) client.Client {
+	t.Helper()
+	c, err := client.Dial(client.Options{
+		HostPort:  s.HostPort(),
+		Namespace: namespace,
+		Logger:    sdklog.NewStructuredLogger(testLogger()),
+	})
+	if err != nil {
+		t.Fatalf("dial %s: %v", s.HostPort(), err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// checkServer checks what Start promises: a healthy frontend, the namespace,
+// and the search attributes with their types.
+func checkServer(t *testing.T, s *Server, opts Options) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c := dial(t, s, opts.Namespace)
+	if _, err := c.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		t.Fatalf("CheckHealth: %v", err)
+	}
+	ns, err := c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: opts.Namespace})
+	if err != nil {
+		t.Fatalf("DescribeNamespace: %v", err)
+	}
+	if got := ns.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration(); got != namespaceRetention {
+		t.Errorf("namespace retention = %s, want %s", got, namespaceRetention)
+	}
+	sas, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: opts.Namespace})
+	if err != nil {
+		t.Fatalf("ListSearchAttributes: %v", err)
+	}
+	for name, want := range opts.SearchAttributes {
+		if got, ok := sas.GetCustomAttributes()[name]; !ok || got != want {
+			t.Errorf("search attribute %s = %v (registered %v), want %v", name, got, ok, want)
+		}
+	}
+}
+
+func TestSQLite(t *testing.T) {
+	dir := t.TempDir()
+	opts := Options{
+		Store:            StoreSQLite,
+		SQLitePath:       filepath.Join(dir, "sub", "temporal.db"),
+		Port:             testPort(t),
+		UIPort:           testPort(t),
+		Namespace:        "throughgate-test",
+		SearchAttributes: testSearchAttributes,
+		NumHistoryShards: 4,
+		Logger:           testLogger(),
+	}
+
+	s := startServer(t, opts)
+	if want := "127.0.0.1:" + strconv.Itoa(opts.Port); s.HostPort() != want {
+		t.Errorf("HostPort() = %q, want %q", s.HostPort(), want)
+	}
+	checkServer(t, s, opts)
+	checkUI(t, s, opts)
+
+	t.Run("port in use", func(t *testing.T) {
+		other := opts
+		other.SQLitePath = filepath.Join(dir, "other.db")
+		other.UIPort = 0
+		_, err := Start(context.Background(), other)
+		want := fmt.Sprintf("temporal port 127.0.0.1:%d is already in use: stop the other process or choose another port with --temporal-port / TEMPORAL_PORT", opts.Port)
+		if err == nil || err.Error() != want {
+			t.Fatalf("Start on a busy port: err = %v, want %q", err, want)
+		}
+		if _, err := os.Stat(other.SQLitePath); err == nil {
+			t.Errorf("Start on a busy port created %s", other.SQLitePath)
+		}
+	})
+
+	stopBegan := time.Now()
+	if err := s.Stop(); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	t.Logf("Stop took %s", time.Since(stopBegan).Round(time.Millisecond))
+	if err := s.Stop(); err != nil {
+		t.Fatalf("second Stop: %v", err)
+	}
+
+	t.Run("shard count is fixed", func(t *testing.T) {
+		other := opts
+		other.NumHistoryShards = 8
+		other.UIPort = 0
+		_, err := Start(context.Background(), other)
+		if err == nil || !strings.Contains(err.Error(), "set up with 4 history shards, but 8 were asked for") {
+			t.Fatalf("Start with another shard count: err = %v", err)
+		}
+	})
+
+	// The same file again: the namespace and search attributes must still be
+	// there, registered by the first run rather than this one.
+	again := opts
+	again.UIPort = 0
+	s2 := startServer(t, again)
+	checkBegan := time.Now()
+	checkServer(t, s2, again)
+	t.Logf("check after restart took %s", time.Since(checkBegan).Round(time.Millisecond))
+	if s2.UIAddress() != "" {
+		t.Errorf("UIAddress() = %q with UIPort 0", s2.UIAddress())
+	}
+	stopBegan = time.Now()
+	if err := s2.Stop(); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	t.Logf("Stop took %s", time.Since(stopBegan).Round(time.Millisecond))
+}
+
+func checkUI(t *testing.T, s *Server, opts Options) {
+	t.Helper()
+	want := "http://127.0.0.1:" + strconv.Itoa(opts.UIPort)
+	if s.UIAddress() != want {
+		t.Fatalf("UIAddress() = %q, want %q", s.UIAddress(), want)
+	}
+	for _, path := range []string{"/healthz", "/", "/api/v1/namespaces/" + opts.Namespace} {
+		resp, err := http.Get(s.UIAddress() + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %s", path, resp.Status)
+		}
+	}
+}
+
+func TestOptionsErrors(t *testing.T) {
+	for _, tc := range []struct {
+		opts Options
+		want string
+	}{
+		{Options{Store: "mysql"}, `unknown store "mysql"`},
+		{Options{Store: StoreSQLite}, "SQLitePath is required"},
+		{Options{}, "PostgresUser is required"},
+		{Options{PostgresUser: "u", DatabaseName: `x"; drop`}, "letters, digits and underscores"},
+		{Options{Store: StoreSQLite, SQLitePath: "x", NumHistoryShards: -1}, "at least 1"},
+		{Options{Store: StoreSQLite, SQLitePath: "x", IP: "localhost"}, "not an IP address"},
+	} {
+		_, err := Start(context.Background(), tc.opts)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Start(%+v) = %v, want error containing %q", tc.opts, err, tc.want)
+		}
+	}
+}
+
+func TestPostgresUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	_ = ln.Close() // nothing listens there now
+	_, err = Start(context.Background(), Options{
+		PostgresPort: port, PostgresUser: "u", Port: testPort(t), Logger: testLogger(),
+	})
+	want := fmt.Sprintf("cannot reach PostgreSQL at 127.0.0.1:%d", port)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want it to contain %q", err, want)
+	}
+}
+
+// TestPostgres runs against the server named by THROUGHGATE_TEST_PG_URL, e.g.
+// postgres://postgres@127.0.0.1:5432/postgres. It needs a role that may create
+// databases; it makes two with a random suffix and drops them afterwards.
+func TestPostgres(t *testing.T) {
+	raw := os.Getenv("THROUGHGATE_TEST_PG_URL")
+	if raw == "" {
+		t.Skip("THROUGHGATE_TEST_PG_URL is not set; set it to a PostgreSQL URL to test the postgres store")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatalf("THROUGHGATE_TEST_PG_URL: %v", err)
+	}
+	pgPort := 5432
+	if p := u.Port(); p != "" {
+		if pgPort, err = strconv.Atoi(p); err != nil {
+			t.Fatalf("THROUGHGATE_TEST_PG_URL port: %v", err)
+		}
+	}
+	password, _ := u.User.Password()
+	suffix := strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
+	opts := Options{
+		Store:                  StorePostgres,
+		PostgresHost:           u.Hostname(),
+		PostgresPort:           pgPort,
+		PostgresUser:           u.User.Username(),
+		PostgresPassword:       password,
+		DatabaseName:           "tg_test_temporal_" + suffix,
+		VisibilityDatabaseName: "tg_test_temporal_vis_" + suffix,
+		Port:                   testPort(t),
+		Namespace:              "throughgate-test",
+		SearchAttributes:       testSearchAttributes,
+		NumHistoryShards:       4,
+		Logger:                 testLogger(),
+	}
+	t.Cleanup(func() { dropDatabases(t, opts) })
+
+	s := startServer(t, opts)
+	checkServer(t, s, opts)
+	if err := s.Stop(); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+
+	other := opts
+	other.NumHistoryShards = 8
+	if _, err := Start(context.Background(), other); err == nil ||
+		!strings.Contains(err.Error(), "set up with 4 history shards, but 8 were asked for") {
+		t.Fatalf("Start with another shard count: err = %v", err)
+	}
+
+	s2 := startServer(t, opts)
+	checkServer(t, s2, opts)
+	if err := s2.Stop(); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+}
+
+func dropDatabases(t *testing.T, opts Options) {
+	conn, err := sqltool.NewConnection(opts.pgSQL(pgMaintenanceDB, 1), log.NewNoopLogger())
+	if err != nil {
+		t.Logf("dropping test databases: %v", err)
+		return
+	}
+	defer conn.Close()
+	for _, name := range []string{opts.DatabaseName, opts.VisibilityDatabaseName} {
+		if err := conn.DropDatabase(name); err != nil {
+			t.Logf("dropping %s: %v", name, err)
+		}
+	}
+}
