@@ -267,4 +267,40 @@ func TestReminderFiresOnTheRealServer(t *testing.T) {
 	if s, _ := st.Case.Step("immediate-needs"); s.Status != resettlement.StepDone {
 		t.Errorf("immediate needs %s", s.Status)
 	}
+
+	// Work the case to its end on the real server, so its history can be
+	// kept for the replay test in workflows/.
+	for _, u := range []struct {
+		name string
+		cmd  interface{ RequestMeta() resettlement.Meta }
+	}{
+		{workflows.UpdateAssign, resettlement.Assign{Meta: meta("a1"), StepID: "housing-referral", Owner: resettlement.Owner{Staff: "officer-2", Team: "pvi-resettlement"}}},
+		{workflows.UpdateRecordAssessment, resettlement.RecordAssessment{Meta: meta("a2"), Needs: []resettlement.PathwayNeed{{Pathway: resettlement.DrugsAlcohol, Status: resettlement.PathwaySupportRequired}}}},
+		{workflows.UpdateChangeReleaseDates, resettlement.ChangeReleaseDates{Meta: meta("a3"), Dates: resettlement.ReleaseDates{CRD: today.AddDays(40)}, Reason: "added-days"}},
+		{workflows.UpdatePause, resettlement.Pause{Meta: meta("a4"), Reason: "awaiting court date"}},
+		{workflows.UpdateResume, resettlement.Pause{Meta: meta("a5")}},
+		{workflows.UpdateTransfer, resettlement.Transfer{Meta: meta("a6"), To: "BXI", ToTeam: "bxi-resettlement"}},
+		{workflows.UpdateActOnStep, resettlement.ActOnStep{Meta: meta("a7"), StepID: "handover-1", Action: resettlement.ActionComplete}},
+		{workflows.UpdateClose, resettlement.Close{Meta: meta("a8"), Reason: resettlement.CloseHospital}},
+	} {
+		if _, err := d.Cases.Update(ctx, id, u.name, u.cmd); err != nil {
+			t.Fatalf("%s: %v", u.name, err)
+		}
+	}
+	n := keepHistory(t, d, id, "reminder-ladder-transfer-close")
+	t.Logf("history of a worked case: %d events", n)
+	rows, _ := d.DB.CaseEmails(ctx, id)
+	transfers := 0
+	for _, r := range rows {
+		if r.Kind == "transfer" {
+			transfers++
+		}
+	}
+	if transfers == 0 {
+		t.Error("no transfer notice was written")
+	}
+}
+
+func meta(id string) resettlement.Meta {
+	return resettlement.Meta{RequestID: id, By: "manager-1", NoteID: 0}
 }

@@ -2,6 +2,7 @@ package temporalserver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -20,6 +21,7 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/server/common/log"
+	"go.temporal.io/server/common/log/tag"
 	sqltool "go.temporal.io/server/tools/sql"
 )
 
@@ -131,6 +133,27 @@ func TestSQLite(t *testing.T) {
 		}
 		if _, err := os.Stat(other.SQLitePath); err == nil {
 			t.Errorf("Start on a busy port created %s", other.SQLitePath)
+		}
+	})
+
+	t.Run("UI port in use", func(t *testing.T) {
+		other := opts
+		other.Port = testPort(t)
+		other.SQLitePath = filepath.Join(dir, "other.db")
+		_, err := Start(context.Background(), other)
+		want := fmt.Sprintf("temporal UI port 127.0.0.1:%d is already in use", opts.UIPort)
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Fatalf("Start on a busy UI port: err = %v, want %q...", err, want)
+		}
+	})
+
+	t.Run("store in use", func(t *testing.T) {
+		other := opts
+		other.Port = testPort(t)
+		other.UIPort = 0
+		_, err := Start(context.Background(), other)
+		if err == nil || !strings.Contains(err.Error(), "is in use by another running Temporal server") {
+			t.Fatalf("Start on a store in use: err = %v", err)
 		}
 	})
 
@@ -293,3 +316,63 @@ func dropDatabases(t *testing.T, opts Options) {
 		}
 	}
 }
+
+func TestLogger(t *testing.T) {
+	var recs []slog.Record
+	capture := func(level slog.Level) *slog.Logger {
+		recs = nil
+		return slog.New(recordHandler{level: level, recs: &recs})
+	}
+
+	l := newServerLogger(capture(slog.LevelInfo))
+	l.Info("dropped: server info is noise unless debugging")
+	l.Warn("kept", tag.Error(errors.New("boom")), tag.NewInt("shard", 3), tag.NewDurationTag("wait", time.Second))
+	l.With(tag.NewStringTag("service", "history")).Error("kept too")
+	if len(recs) != 2 {
+		t.Fatalf("got %d records, want 2: %v", len(recs), recs)
+	}
+	got := map[string]any{}
+	recs[0].Attrs(func(a slog.Attr) bool { got[a.Key] = a.Value.Any(); return true })
+	if got["error"] != "boom" || got["shard"] != int64(3) || got["wait"] != time.Second {
+		t.Errorf("attrs = %v", got)
+	}
+
+	l = newServerLogger(capture(slog.LevelDebug))
+	l.Debug("dropped: server debug is never passed on")
+	l.Info("kept at debug")
+	if len(recs) != 1 || recs[0].Message != "kept at debug" {
+		t.Errorf("records at debug: %v", recs)
+	}
+
+	l.silence()
+	l.With(tag.NewStringTag("k", "v")).Error("dropped after silence")
+	if len(recs) != 1 {
+		t.Errorf("logged after silence: %v", recs[1:])
+	}
+
+	defer func() {
+		p, ok := recover().(serverPanic)
+		if !ok || p.Error() != "cannot go on reason=bad config" {
+			t.Errorf("Fatal panicked with %#v", p)
+		}
+	}()
+	newServerLogger(capture(slog.LevelInfo)).Fatal("cannot go on", tag.NewStringTag("reason", "bad config"))
+	t.Error("Fatal returned")
+}
+
+type recordHandler struct {
+	level slog.Level
+	recs  *[]slog.Record
+	attrs []slog.Attr
+}
+
+func (h recordHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level }
+func (h recordHandler) Handle(_ context.Context, r slog.Record) error {
+	*h.recs = append(*h.recs, r)
+	return nil
+}
+func (h recordHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	h.attrs = append(h.attrs[:len(h.attrs):len(h.attrs)], as...)
+	return h
+}
+func (h recordHandler) WithGroup(string) slog.Handler { return h }

@@ -31,7 +31,7 @@ func TestMeasure(t *testing.T) {
 		Store: store, SQLitePath: os.Getenv("M_PATH"),
 		PostgresHost: "127.0.0.1", PostgresPort: 55432, PostgresUser: envOr("M_USER", "postgres"), PostgresPassword: os.Getenv("M_PW"),
 		DatabaseName: os.Getenv("M_DB"), VisibilityDatabaseName: os.Getenv("M_DB") + "_vis",
-		Port: testPort(t), UIPort: testPort(t), Namespace: "default",
+		Port: testPort(t), UIPort: testPort(t), Namespace: "default", IP: os.Getenv("M_IP"),
 		SearchAttributes: testSearchAttributes, NumHistoryShards: int32(shards), Logger: testLogger(),
 	}
 	if os.Getenv("M_SCHEMA_ONLY") != "" {

@@ -1,0 +1,49 @@
+package stack
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/temporalproto"
+
+	"github.com/throughgate/throughgate/workflows"
+)
+
+// keepHistory fetches a case workflow's history from the real server and
+// returns its length. With THROUGHGATE_KEEP_HISTORIES=1 it also writes it to
+// workflows/testdata/histories, where the replay test reads it: run
+//
+//	THROUGHGATE_KEEP_HISTORIES=1 go test ./internal/stack -run Reminder
+//
+// after a change to the workflow that old histories must still replay on.
+func keepHistory(t *testing.T, d *Dev, caseID, name string) int {
+	t.Helper()
+	iter := d.Client.GetWorkflowHistory(context.Background(), workflows.WorkflowID(caseID), "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var h historypb.History
+	for iter.HasNext() {
+		e, err := iter.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Events = append(h.Events, e)
+	}
+	if os.Getenv("THROUGHGATE_KEEP_HISTORIES") != "" {
+		b, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(&h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join("..", "..", "workflows", "testdata", "histories", name+".json")
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("kept %s", path)
+	}
+	return len(h.Events)
+}
