@@ -8,7 +8,7 @@ import (
 )
 
 // TestReplayStoredHistories replays histories captured from a real server
-// (see internal/stack's keepHistory). A change to ReleaseCase that would
+// (see integration/history_test.go). A change to ReleaseCase that would
 // make a running case take a different path fails here: such a change must
 // go behind workflow.GetVersion.
 func TestReplayStoredHistories(t *testing.T) {

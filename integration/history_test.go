@@ -1,4 +1,4 @@
-package stack
+package integration
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/temporalproto"
 
+	"github.com/throughgate/throughgate/internal/stack"
 	"github.com/throughgate/throughgate/workflows"
 )
 
@@ -17,10 +18,10 @@ import (
 // returns its length. With THROUGHGATE_KEEP_HISTORIES=1 it also writes it to
 // workflows/testdata/histories, where the replay test reads it: run
 //
-//	THROUGHGATE_KEEP_HISTORIES=1 go test ./internal/stack -run Reminder
+//	THROUGHGATE_KEEP_HISTORIES=1 go test ./integration -run Reminder
 //
 // after a change to the workflow that old histories must still replay on.
-func keepHistory(t *testing.T, d *Dev, caseID, name string) int {
+func keepHistory(t *testing.T, d *stack.Dev, caseID, name string) int {
 	t.Helper()
 	iter := d.Client.GetWorkflowHistory(context.Background(), workflows.WorkflowID(caseID), "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	var h historypb.History
@@ -36,7 +37,7 @@ func keepHistory(t *testing.T, d *Dev, caseID, name string) int {
 		if err != nil {
 			t.Fatal(err)
 		}
-		path := filepath.Join("..", "..", "workflows", "testdata", "histories", name+".json")
+		path := filepath.Join("..", "workflows", "testdata", "histories", name+".json")
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}

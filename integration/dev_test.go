@@ -1,4 +1,4 @@
-package stack
+package integration
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"github.com/throughgate/throughgate/internal/casework"
 	"github.com/throughgate/throughgate/internal/config"
 	"github.com/throughgate/throughgate/internal/postgres"
+	"github.com/throughgate/throughgate/internal/stack"
 	"github.com/throughgate/throughgate/resettlement"
 	"github.com/throughgate/throughgate/workflows"
 )
@@ -54,11 +55,11 @@ func devConfig(t *testing.T, dir string, extra ...string) config.Config {
 	return cfg
 }
 
-func startDev(t *testing.T, cfg config.Config) *Dev {
+func startDev(t *testing.T, cfg config.Config) *stack.Dev {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	d, err := StartDev(ctx, cfg, NewLogger("warn"))
+	d, err := stack.StartDev(ctx, cfg, stack.NewLogger("warn"))
 	if err != nil {
 		t.Fatalf("StartDev: %v", err)
 	}
@@ -79,7 +80,7 @@ func getJSON(t *testing.T, url string, v any) int {
 	return resp.StatusCode
 }
 
-func openDemoCase(t *testing.T, d *Dev, prisonNumber string, dates resettlement.ReleaseDates, received resettlement.Date) string {
+func openDemoCase(t *testing.T, d *stack.Dev, prisonNumber string, dates resettlement.ReleaseDates, received resettlement.Date) string {
 	t.Helper()
 	id, created, err := d.Cases.Open(context.Background(), casework.OpenRequest{
 		Person: postgres.Person{PrisonNumber: prisonNumber, Booking: "1", GivenName: "Sam", FamilyName: "Example",
@@ -189,12 +190,12 @@ func TestDevStackRefusesBadStarts(t *testing.T) {
 	}
 	defer busy.Close()
 	cfg := devConfig(t, tempDir(t), "--http-addr", busy.Addr().String())
-	_, err = StartDev(context.Background(), cfg, NewLogger("warn"))
+	_, err = stack.StartDev(context.Background(), cfg, stack.NewLogger("warn"))
 	if err == nil || !strings.Contains(err.Error(), "already in use") || !strings.Contains(err.Error(), "HTTP_ADDR") {
 		t.Errorf("http port in use: %v", err)
 	}
 	cfg = devConfig(t, tempDir(t), "--pg-port", fmt.Sprint(busy.Addr().(*net.TCPAddr).Port))
-	_, err = StartDev(context.Background(), cfg, NewLogger("warn"))
+	_, err = stack.StartDev(context.Background(), cfg, stack.NewLogger("warn"))
 	if err == nil || !strings.Contains(err.Error(), "PG_PORT") {
 		t.Errorf("postgres port in use: %v", err)
 	}
