@@ -23,3 +23,7 @@ create table outbox_attempts (
 );
 
 create index outbox_attempts_row on outbox_attempts (outbox_id);
+
+-- A daily digest belongs to no one case.
+alter table outbox alter column case_id drop not null;
+create unique index outbox_digest_key on outbox (alarm_key, recipient) where case_id is null;
