@@ -55,6 +55,14 @@ func runWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 		return err
 	}
 	defer w.Stop()
+	if err := stack.EnsureDigestSchedule(ctx, c); err != nil {
+		return err
+	}
+	sender, err := stack.NewSender(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer stack.StartSender(db, sender, cfg.SMTPFrom, logger)()
 	logger.Info("worker polling", "task_queue", "throughgate-cases")
 	<-ctx.Done()
 	return nil

@@ -7,7 +7,7 @@ import (
 
 // Email is one outbox row to write.
 type Email struct {
-	CaseID      string
+	CaseID      string // "" for an email about no one case (a digest)
 	AlarmKey    string // with CaseID and Recipient, what makes the email unique
 	Recipient   string // address
 	RecipientID string // staff or team id
@@ -29,7 +29,7 @@ func (db *DB) EnqueueEmail(ctx context.Context, e Email) (bool, error) {
 		state = "digest"
 	}
 	tag, err := db.q.Exec(ctx, `insert into outbox (case_id, alarm_key, recipient, recipient_id, kind, template, data, state)
-		values ($1, $2, $3, nullif($4, ''), $5, $6, $7, $8) on conflict (case_id, alarm_key, recipient) do nothing`,
+		values (nullif($1, ''), $2, $3, nullif($4, ''), $5, $6, $7, $8) on conflict do nothing`,
 		e.CaseID, e.AlarmKey, e.Recipient, e.RecipientID, e.Kind, e.Template, data, state)
 	if err != nil {
 		return false, err

@@ -122,6 +122,14 @@ func StartDev(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *D
 		return nil, fmt.Errorf("starting the worker: %w", err)
 	}
 	d.stop = append(d.stop, func() error { d.Worker.Stop(); return nil })
+	if err := EnsureDigestSchedule(ctx, d.Client); err != nil {
+		return nil, err
+	}
+	sender, err := d.Sender()
+	if err != nil {
+		return nil, err
+	}
+	d.stop = append(d.stop, StartSender(d.DB, sender, cfg.SMTPFrom, logger))
 
 	d.Cases = &casework.Service{DB: d.DB, Temporal: d.Client, Policy: cfg.Policy}
 	checks := Checks(d.DB, d.Client, cfg.TemporalNamespace, smtpDial(d.SMTP.Addr()))

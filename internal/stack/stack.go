@@ -129,6 +129,7 @@ func (h levelFloor) WithGroup(n string) slog.Handler {
 func NewWorker(c client.Client, db *postgres.DB, cfg config.Config, logger *slog.Logger) worker.Worker {
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflow(workflows.ReleaseCase)
+	w.RegisterWorkflow(workflows.DailyDigest)
 	w.RegisterActivity(&activities.Activities{DB: db, BaseURL: cfg.BaseURL, Logger: logger})
 	return w
 }

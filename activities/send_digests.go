@@ -1,0 +1,68 @@
+package activities
+
+import (
+	"context"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/throughgate/throughgate/resettlement"
+)
+
+// DigestData is what the digest template needs.
+type DigestData struct {
+	RecipientName string      `json:"recipient_name"`
+	Day           time.Time   `json:"day"`
+	Items         []EmailData `json:"items"`
+}
+
+// digestHorizon is how far ahead a digest looks: the same three working days
+// the reminder ladder warns ahead by.
+const digestHorizon = 3
+
+// SendDigests writes one digest per reader into the outbox, listing every
+// open step they own that is overdue or due within three working days, and
+// folds the reminders held back for them into it. It is idempotent per day:
+// the digest's outbox key is the day.
+func (a *Activities) SendDigests(ctx context.Context, day resettlement.Date) (int, error) {
+	readers, err := a.DB.DigestReaders(ctx)
+	if err != nil {
+		return 0, err
+	}
+	until := resettlement.EnglandAndWales.AddWorkingDays(day, digestHorizon).At(24 * time.Hour)
+	today := day.At(12 * time.Hour)
+	sent := 0
+	for _, r := range readers {
+		activity.RecordHeartbeat(ctx, r.ID)
+		steps, err := a.DB.DueSteps(ctx, r.ID, until)
+		if err != nil {
+			return sent, err
+		}
+		var digestID int64
+		if len(steps) > 0 {
+			d := DigestData{RecipientName: r.Name, Day: today}
+			for _, s := range steps {
+				item := EmailData{Kind: "reminder", CaseRef: s.CaseID, StepID: s.StepID, StepTitle: s.Title, Due: s.Due,
+					CaseURL: a.BaseURL + "/cases/" + s.CaseID, Severity: "low"}
+				if s.ReleaseDay != nil {
+					n := day.DaysUntil(resettlement.DateOf(*s.ReleaseDay))
+					item.DaysToRelease = &n
+				}
+				if s.Due.Before(today) {
+					item.DaysOverdue = resettlement.DateOf(s.Due).DaysUntil(day)
+					item.Severity = "medium"
+				}
+				d.Items = append(d.Items, item)
+			}
+			digestID, err = a.DB.EnqueueDigest(ctx, "digest/"+day.String(), r.Email, r.ID, d)
+			if err != nil {
+				return sent, err
+			}
+			sent++
+		}
+		if err := a.DB.FoldIntoDigest(ctx, r.Email, digestID); err != nil {
+			return sent, err
+		}
+	}
+	return sent, nil
+}
