@@ -81,3 +81,16 @@ func TestPolicyFile(t *testing.T) {
 		t.Errorf("misspelt field: %v", err)
 	}
 }
+
+// The README's configuration table must name every setting.
+func TestREADMEListsEverySetting(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range Settings {
+		if !strings.Contains(string(b), "`"+s.Env+"`") {
+			t.Errorf("README.md's configuration table lacks %s", s.Env)
+		}
+	}
+}
