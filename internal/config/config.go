@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/throughgate/throughgate/resettlement"
 )
@@ -60,6 +61,13 @@ type Config struct {
 	PolicyFile string
 	Policy     resettlement.Policy
 
+	OIDCIssuer        string // "" : no OpenID Connect sign-in
+	OIDCClientID      string
+	OIDCClientSecret  string
+	SessionIdle       time.Duration
+	SessionMax        time.Duration
+	TrustProxyHeaders bool
+
 	raw map[string]string // effective value of each setting as text, by environment name
 }
 
@@ -97,6 +105,17 @@ func boolean(name string, p func(*Config) *bool) func(*Config, string) error {
 	}
 }
 
+func duration(name string, p func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("%s must be a positive duration such as 30m or 12h, not %q", name, v)
+		}
+		*p(c) = d
+		return nil
+	}
+}
+
 // Settings is the table of every setting.
 var Settings = []Setting{
 	{Flag: "http-addr", Env: "HTTP_ADDR", Default: "127.0.0.1:8080", Help: "address the API and pages listen on", Commands: "dev api", set: str(func(c *Config) *string { return &c.HTTPAddr })},
@@ -126,6 +145,12 @@ var Settings = []Setting{
 	{Flag: "smtp-from", Env: "SMTP_FROM", Default: "Throughgate <throughgate@localhost>", Help: "From address of every email", Commands: "api worker", set: str(func(c *Config) *string { return &c.SMTPFrom })},
 	{Flag: "smtp-reply-to", Env: "SMTP_REPLY_TO", Default: "", Help: "Reply-To address", Commands: "api worker", set: str(func(c *Config) *string { return &c.SMTPReplyTo })},
 	{Flag: "smtp-rate", Env: "SMTP_RATE", Default: "600", Help: "emails per minute at most (0: no limit)", Commands: "api worker", set: integer("SMTP_RATE", func(c *Config) *int { return &c.SMTPRate })},
+	{Flag: "oidc-issuer", Env: "OIDC_ISSUER", Default: "", Help: "OpenID Connect issuer URL for single sign-on (empty: local passwords only)", Commands: "dev api", set: str(func(c *Config) *string { return &c.OIDCIssuer })},
+	{Flag: "oidc-client-id", Env: "OIDC_CLIENT_ID", Default: "", Help: "OpenID Connect client id", Commands: "dev api", set: str(func(c *Config) *string { return &c.OIDCClientID })},
+	{Flag: "oidc-client-secret", Env: "OIDC_CLIENT_SECRET", Default: "", Help: "OpenID Connect client secret", Secret: true, Commands: "dev api", set: str(func(c *Config) *string { return &c.OIDCClientSecret })},
+	{Flag: "session-idle", Env: "SESSION_IDLE", Default: "30m", Help: "a signed-in browser unused this long must sign in again", Commands: "dev api", set: duration("SESSION_IDLE", func(c *Config) *time.Duration { return &c.SessionIdle })},
+	{Flag: "session-max", Env: "SESSION_MAX", Default: "12h", Help: "any sign-in ends this long after it began", Commands: "dev api", set: duration("SESSION_MAX", func(c *Config) *time.Duration { return &c.SessionMax })},
+	{Flag: "trust-proxy-headers", Env: "TRUST_PROXY_HEADERS", Default: "false", Help: "take the client address from X-Forwarded-For / X-Real-IP (only behind a proxy that sets them)", Commands: "dev api", set: boolean("TRUST_PROXY_HEADERS", func(c *Config) *bool { return &c.TrustProxyHeaders })},
 	{Flag: "policy-file", Env: "POLICY_FILE", Default: "", Help: "JSON file with the reminder and escalation policy (default: the built-in ladder)", Commands: "dev api", set: str(func(c *Config) *string { return &c.PolicyFile })},
 }
 
@@ -201,6 +226,12 @@ func (c *Config) finish() error {
 	}
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.HTTPAddr
+	}
+	if c.OIDCIssuer != "" && c.OIDCClientID == "" {
+		return fmt.Errorf("OIDC_CLIENT_ID is required with OIDC_ISSUER")
+	}
+	if c.SessionIdle > c.SessionMax {
+		return fmt.Errorf("SESSION_IDLE (%s) cannot be longer than SESSION_MAX (%s)", c.SessionIdle, c.SessionMax)
 	}
 	c.BaseURL = strings.TrimSuffix(c.BaseURL, "/")
 	if abs, err := filepath.Abs(c.DataDir); err == nil {

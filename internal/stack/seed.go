@@ -3,8 +3,24 @@ package stack
 import (
 	"context"
 
+	"github.com/throughgate/throughgate/internal/auth"
 	"github.com/throughgate/throughgate/internal/postgres"
 )
+
+// DemoPassword is the password of every demonstration account that `throughgate
+// dev` creates. It is printed in dev's banner: never use these accounts with
+// real data.
+const DemoPassword = "throughgate-demo"
+
+// DemoAccounts are the demonstration accounts, one per role, by staff id.
+var DemoAccounts = []struct{ ID, Email, Role string }{
+	{"officer-1", "olu.officer@pvi.example.org", "officer at Pentonville (PVI)"},
+	{"officer-2", "bea.officer@bxi.example.org", "officer at Brixton (BXI)"},
+	{"manager-1", "mo.manager@pvi.example.org", "manager of the Pentonville team"},
+	{"manager-2", "nell.manager@bxi.example.org", "manager of the Brixton team"},
+	{"head-1", "hana.head@london.example.org", "head of service over both teams"},
+	{"admin-1", "ade.admin@london.example.org", "administrator: staff, teams and audit"},
+}
 
 // SeedDemo creates the demonstration teams and staff the dev stack runs
 // with: two prisons' resettlement teams, an officer each, their manager and
@@ -22,6 +38,10 @@ func SeedDemo(ctx context.Context, db *postgres.DB) error {
 		{ID: "pvi-resettlement", Name: "Pentonville resettlement", Establishment: "PVI", Email: "resettlement@pvi.example.org", Manager: "manager-1", Head: "head-1", Active: true},
 		{ID: "bxi-resettlement", Name: "Brixton resettlement", Establishment: "BXI", Email: "resettlement@bxi.example.org", Manager: "manager-2", Head: "head-1", Active: true},
 	}
+	hash, err := auth.HashPassword(DemoPassword)
+	if err != nil {
+		return err
+	}
 	return db.InTx(ctx, func(tx *postgres.DB) error {
 		for _, t := range teams {
 			if err := tx.PutTeam(ctx, t); err != nil {
@@ -31,6 +51,16 @@ func SeedDemo(ctx context.Context, db *postgres.DB) error {
 		for _, s := range staff {
 			if err := tx.PutStaff(ctx, s); err != nil {
 				return err
+			}
+			// Demo passwords only where none is set, so a changed one stays.
+			has, err := tx.HasPassword(ctx, s.ID)
+			if err != nil {
+				return err
+			}
+			if !has {
+				if err := tx.SetPassword(ctx, s.ID, hash); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

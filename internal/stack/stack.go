@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"syscall"
@@ -29,6 +30,7 @@ import (
 
 	"github.com/throughgate/throughgate/activities"
 	"github.com/throughgate/throughgate/api"
+	"github.com/throughgate/throughgate/internal/auth"
 	"github.com/throughgate/throughgate/internal/casework"
 	"github.com/throughgate/throughgate/internal/config"
 	"github.com/throughgate/throughgate/internal/postgres"
@@ -215,11 +217,29 @@ func smtpDial(addr string) func(context.Context) error {
 
 // APIHandler builds the HTTP handler over the process's parts.
 func APIHandler(db *postgres.DB, c client.Client, cfg config.Config, checks []api.Check, mailbox http.Handler, logger *slog.Logger) http.Handler {
+	cookie, warning := auth.CookieFor(cfg.BaseURL)
+	if warning != "" {
+		logger.Warn(warning)
+	}
+	sessions := &auth.Sessions{DB: db, Cookie: cookie, Idle: cfg.SessionIdle, Absolute: cfg.SessionMax}
+	csrf := http.NewCrossOriginProtection()
+	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Host != "" {
+		_ = csrf.AddTrustedOrigin(u.Scheme + "://" + u.Host)
+	}
+	var sso *auth.OIDC
+	if cfg.OIDCIssuer != "" {
+		sso = &auth.OIDC{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
+			RedirectURL: cfg.BaseURL + "/auth/oidc/callback"}
+	}
 	return api.New(api.Deps{
-		Cases:   &casework.Service{DB: db, Temporal: c, Policy: cfg.Policy},
-		DB:      db,
-		Checks:  checks,
-		Mailbox: mailbox,
-		Logger:  logger,
+		Cases:             &casework.Service{DB: db, Temporal: c, Policy: cfg.Policy},
+		DB:                db,
+		Checks:            checks,
+		Mailbox:           mailbox,
+		Logger:            logger,
+		Auth:              &auth.Authenticator{DB: db, Sessions: sessions, CSRF: csrf},
+		Sessions:          sessions,
+		OIDC:              sso,
+		TrustProxyHeaders: cfg.TrustProxyHeaders,
 	})
 }

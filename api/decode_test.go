@@ -1,0 +1,128 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/throughgate/throughgate/internal/postgres"
+)
+
+var fuzzNow = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+
+// checkRejection asserts a rejection is a problem+json document naming the
+// field at fault.
+func checkRejection(t *testing.T, p *problemError) {
+	t.Helper()
+	switch p.status {
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity:
+	default:
+		t.Fatalf("status %d for a bad body", p.status)
+	}
+	rec := httptest.NewRecorder()
+	writeErr(rec, p)
+	if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
+		t.Fatalf("content type %q", ct)
+	}
+	var doc Problem
+	if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+		t.Fatalf("problem is not JSON: %v", err)
+	}
+	if doc.Status != p.status || doc.Detail == "" || len(doc.Errors) == 0 {
+		t.Fatalf("problem %+v", doc)
+	}
+	for _, e := range doc.Errors {
+		if e.Field == "" || e.Message == "" {
+			t.Fatalf("an error without its field: %+v", doc)
+		}
+	}
+}
+
+const goodOpen = `{"person":{"prison_number":"A1234BC","booking":"1","given_name":"Sam","family_name":"Example","date_of_birth":"1990-05-17"},
+"establishment":"PVI","team":"pvi-resettlement","received_on":"2026-02-01","release_dates":{"crd":"2026-06-01"}}`
+
+func TestDecodeOpenCase(t *testing.T) {
+	if _, p := decodeOpenCase([]byte(goodOpen), fuzzNow); p != nil {
+		t.Fatalf("good body refused: %+v", p)
+	}
+	for _, c := range []struct{ body, field string }{
+		{`{`, "body"},
+		{`[]`, "body"},
+		{`{"person":{"prison_number":"12345"}}`, "person.prison_number"},
+		{strings.Replace(goodOpen, `"1990-05-17"`, `"17/05/1990"`, 1), "person.date_of_birth"},
+		{strings.Replace(goodOpen, `"2026-06-01"`, `"2026-13-01"`, 1), "release_dates.crd"},
+		{strings.Replace(goodOpen, `"2026-06-01"`, `20260601`, 1), "release_dates.crd"},
+		{strings.Replace(goodOpen, `"establishment"`, `"establishmnt"`, 1), "establishmnt"},
+		{strings.Replace(goodOpen, `"booking":"1"`, `"booking":1`, 1), "person.booking"},
+		{strings.Replace(goodOpen, `"2026-02-01"`, `"2099-02-01"`, 1), "received_on"},
+		{goodOpen + `{}`, "body"},
+	} {
+		_, p := decodeOpenCase([]byte(c.body), fuzzNow)
+		if p == nil {
+			t.Errorf("%s: accepted", c.body)
+			continue
+		}
+		checkRejection(t, p)
+		found := false
+		for _, f := range p.fields {
+			found = found || f.Field == c.field
+		}
+		if !found {
+			t.Errorf("%.60s…: fields %+v, want %s", c.body, p.fields, c.field)
+		}
+	}
+}
+
+func TestBodyLimit(t *testing.T) {
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"note":"`+strings.Repeat("x", MaxBody)+`"}`))
+	r.Header.Set("Content-Type", "application/json")
+	_, p := readBody(r)
+	if p == nil || p.status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("%+v", p)
+	}
+	checkRejection(t, p)
+}
+
+// FuzzDecodeRequests runs arbitrary bytes through the decoding and checking
+// of every request body the API takes: none may panic, and every rejection
+// must be a problem naming a field.
+func FuzzDecodeRequests(f *testing.F) {
+	for _, s := range []string{goodOpen, `{}`, `{"action":"complete","note":"x"}`, `{"needs":[{"pathway":"health","status":"done"}]}`,
+		`{"release_dates":{"crd":"2026-01-01"},"reason":"other"}`, `{"owner":{"staff":"a","team":"b"}}`, `{"items":[{"case_id":"x"}]}`,
+		`{"q":"A1234BC","limit":5}`, `null`, `{"note":"\u0000"}`, `{"person":{"date_of_birth":7}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		check := func(p *problemError) {
+			if p != nil {
+				checkRejection(t, p)
+			}
+		}
+		_, p := decodeOpenCase(b, fuzzNow)
+		check(p)
+		_, p = decodeAction(b, func(b AssessmentBody) string { return b.Note })
+		check(p)
+		_, p = decodeAction(b, func(b StepActionBody) string { return b.Note })
+		check(p)
+		_, p = decodeAction(b, func(b AssignBody) string { return b.Note })
+		check(p)
+		_, p = decodeAction(b, func(b ReleaseDatesBody) string { return b.Note })
+		check(p)
+		_, p = decodeAction(b, func(b ResetBody) string { return b.Note })
+		check(p)
+		_, p = decodeAction(b, func(b CloseBody) string { return b.Note })
+		check(p)
+		var s CaseSearch
+		if p = decodeBytes(b, &s); p == nil {
+			_, p = s.toFilter(mustScopeAll(), fuzzNow)
+		}
+		check(p)
+		var rb ReassignBody
+		check(decodeBytes(b, &rb))
+	})
+}
+
+func mustScopeAll() postgres.Scope { return postgres.Scope{} }

@@ -1,0 +1,254 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/throughgate/throughgate/resettlement"
+)
+
+// Scope is the part of the caseload a request may see: cases at one of the
+// establishments, or belonging to one of the teams. All sees every case
+// (internal tools only; no role of person has it).
+type Scope struct {
+	All            bool
+	Establishments []string
+	Teams          []string
+}
+
+// scopeSQL is the condition on the cases row c for a scope in $1..$3.
+const scopeSQL = `($1::boolean or c.establishment = any($2::text[]) or c.team_id = any($3::text[]))`
+
+func scopeArgs(s Scope) []any {
+	return []any{s.All, nonNil(s.Establishments), nonNil(s.Teams)}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// InScope reports whether the case exists and is within the scope: found
+// false means the case does not exist at all.
+func (db *DB) InScope(ctx context.Context, s Scope, caseID string) (found, in bool, err error) {
+	err = db.q.QueryRow(ctx, `select true, `+scopeSQL+` from cases c where c.id = $4`, append(scopeArgs(s), caseID)...).Scan(&found, &in)
+	if err == pgx.ErrNoRows {
+		return false, false, nil
+	}
+	return found, in, err
+}
+
+// CaseFilter narrows the case list. Zero fields do not filter.
+type CaseFilter struct {
+	Scope         Scope
+	Establishment string
+	Team          string
+	Owner         string
+	Stage         string // "closed" lists closed cases; anything else open ones
+	Stalled       *bool
+	Overdue       *bool
+	// ReleaseWithin lists cases whose release day is from today up to this
+	// many days ahead.
+	ReleaseWithin *int
+	// Q searches prison numbers (exactly) and names (any part).
+	Q     string
+	After *ListCursor
+	Limit int
+	Now   time.Time
+}
+
+// ListCursor is where a page of the case list ends: the list is ordered by
+// release day (unknown last), then id.
+type ListCursor struct {
+	ReleaseDay string `json:"r"` // YYYY-MM-DD
+	ID         string `json:"i"`
+}
+
+// noRelease stands for "no release day known" in the list's order.
+const noRelease = "9999-12-31"
+
+// CaseSummary is a line of the case list.
+type CaseSummary struct {
+	ID              string
+	PrisonNumber    string
+	GivenName       string
+	FamilyName      string
+	Establishment   string
+	Team            string
+	Owner           string
+	Stage           string
+	Stalled         bool
+	EscalationLevel int
+	Paused          bool
+	ReleaseDay      *time.Time
+	NextDue         *time.Time
+	LastProgress    time.Time
+	OpenedAt        time.Time
+	ClosedAt        *time.Time
+}
+
+const openStatuses = `('not-started', 'in-progress', 'waiting')`
+
+// ListCases returns a page of cases and the cursor of the next page (nil on
+// the last page).
+func (db *DB) ListCases(ctx context.Context, f CaseFilter) ([]CaseSummary, *ListCursor, error) {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	if f.Now.IsZero() {
+		f.Now = time.Now()
+	}
+	args := scopeArgs(f.Scope)
+	where := []string{scopeSQL}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
+	}
+	if f.Stage == string(resettlement.StageClosed) {
+		where = append(where, "c.closed_at is not null")
+	} else {
+		where = append(where, "c.closed_at is null")
+		if f.Stage != "" {
+			add("c.stage = ?", f.Stage)
+		}
+	}
+	if f.Establishment != "" {
+		add("c.establishment = ?", f.Establishment)
+	}
+	if f.Team != "" {
+		add("c.team_id = ?", f.Team)
+	}
+	if f.Owner != "" {
+		add("c.owner_id = ?", f.Owner)
+	}
+	if f.Stalled != nil {
+		add("c.stalled = ?", *f.Stalled)
+	}
+	if f.Overdue != nil {
+		not := ""
+		if !*f.Overdue {
+			not = "not "
+		}
+		add(not+"exists (select 1 from steps s where s.case_id = c.id and s.status in "+openStatuses+" and s.due < ?)", f.Now)
+	}
+	if f.ReleaseWithin != nil {
+		today := resettlement.DateOf(f.Now)
+		add("c.release_day >= ?", date(today))
+		add("c.release_day <= ?", date(today.AddDays(*f.ReleaseWithin)))
+	}
+	if q := strings.TrimSpace(f.Q); q != "" {
+		if up := strings.ToUpper(q); isPrisonNumber(up) {
+			add("c.prison_number = ?", up)
+		} else {
+			pattern := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q) + "%"
+			add(`(c.given_name || ' ' || c.family_name) ilike ?`, pattern)
+		}
+	}
+	if f.After != nil {
+		args = append(args, f.After.ReleaseDay, f.After.ID)
+		where = append(where, fmt.Sprintf("(coalesce(c.release_day, '%s'::date), c.id) > ($%d::date, $%d)", noRelease, len(args)-1, len(args)))
+	}
+	args = append(args, f.Limit+1)
+	sql := `select c.id, c.prison_number, c.given_name, c.family_name, c.establishment, c.team_id, coalesce(c.owner_id, ''),
+		c.stage, c.stalled, c.escalation_level, c.paused, c.release_day, c.next_due, c.last_progress, c.opened_at, c.closed_at
+		from cases c where ` + strings.Join(where, " and ") +
+		fmt.Sprintf(" order by coalesce(c.release_day, '%s'::date), c.id limit $%d", noRelease, len(args))
+	rows, err := db.q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (CaseSummary, error) {
+		var c CaseSummary
+		err := row.Scan(&c.ID, &c.PrisonNumber, &c.GivenName, &c.FamilyName, &c.Establishment, &c.Team, &c.Owner,
+			&c.Stage, &c.Stalled, &c.EscalationLevel, &c.Paused, &c.ReleaseDay, &c.NextDue, &c.LastProgress, &c.OpenedAt, &c.ClosedAt)
+		return c, err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(list) <= f.Limit {
+		return list, nil, nil
+	}
+	list = list[:f.Limit]
+	last := list[len(list)-1]
+	next := &ListCursor{ReleaseDay: noRelease, ID: last.ID}
+	if last.ReleaseDay != nil {
+		next.ReleaseDay = last.ReleaseDay.Format(time.DateOnly)
+	}
+	return list, next, nil
+}
+
+func isPrisonNumber(s string) bool {
+	if len(s) != 7 {
+		return false
+	}
+	for i, r := range s {
+		letter := r >= 'A' && r <= 'Z'
+		digit := r >= '0' && r <= '9'
+		if (i == 0 || i >= 5) && !letter || (i >= 1 && i <= 4) && !digit {
+			return false
+		}
+	}
+	return true
+}
+
+// BoardFilter narrows the board's candidates.
+type BoardFilter struct {
+	Scope         Scope
+	Establishment string
+	Team          string
+	Now           time.Time
+}
+
+// BoardCase is an open case that may belong on the board: it has an overdue
+// step, or has gone long enough without progress that it may be stalled.
+// The caller grades it from its state at the moment of reading.
+type BoardCase struct {
+	ID           string
+	PrisonNumber string
+	GivenName    string
+	FamilyName   string
+	Case         *resettlement.Case
+}
+
+// BoardCandidates returns the open cases in scope that have an overdue open
+// step, are marked stalled, or have had no progress for at least the
+// calendar days of their stall period (a lower bound of it: working days
+// are never fewer than calendar days), so no stalled case is missed while
+// most quiet cases are never read.
+func (db *DB) BoardCandidates(ctx context.Context, f BoardFilter) ([]BoardCase, error) {
+	if f.Now.IsZero() {
+		f.Now = time.Now()
+	}
+	args := append(scopeArgs(f.Scope), f.Now, f.Establishment, f.Team)
+	rows, err := db.q.Query(ctx, `select c.id, c.prison_number, c.given_name, c.family_name, c.state from cases c
+		where `+scopeSQL+` and c.closed_at is null and c.state is not null
+		and ($5 = '' or c.establishment = $5) and ($6 = '' or c.team_id = $6)
+		and (c.stalled
+			or exists (select 1 from steps s where s.case_id = c.id and s.status in `+openStatuses+` and s.due < $4)
+			or (not c.paused and c.last_progress <= $4::timestamptz - make_interval(days =>
+				coalesce((c.state->'policy'->'stall_after'->>'days')::int, 0) +
+				coalesce((c.state->'policy'->'stall_after'->>'working_days')::int, 0))))`, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (BoardCase, error) {
+		var b BoardCase
+		var state []byte
+		if err := row.Scan(&b.ID, &b.PrisonNumber, &b.GivenName, &b.FamilyName, &state); err != nil {
+			return b, err
+		}
+		b.Case = new(resettlement.Case)
+		if err := json.Unmarshal(state, b.Case); err != nil {
+			return b, fmt.Errorf("case %s: reading its saved state: %w", b.ID, err)
+		}
+		return b, nil
+	})
+}

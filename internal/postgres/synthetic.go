@@ -1,0 +1,76 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/throughgate/throughgate/resettlement"
+)
+
+// SyntheticCase is a case written straight into the read model, with no
+// workflow behind it: for benchmarks of the list and the board, which read
+// only PostgreSQL.
+type SyntheticCase struct {
+	Person  Person
+	Case    *resettlement.Case
+	Stage   resettlement.Stage
+	Stalled bool
+}
+
+// LoadSynthetic bulk-inserts cases and their steps in one transaction.
+func (db *DB) LoadSynthetic(ctx context.Context, cases []SyntheticCase) error {
+	caseRows := make([][]any, 0, len(cases))
+	var stepRows [][]any
+	for _, sc := range cases {
+		c := sc.Case
+		state, err := json.Marshal(c)
+		if err != nil {
+			return err
+		}
+		var releaseDay *time.Time
+		if d, ok := c.ReleaseDay(); ok {
+			releaseDay = date(d)
+		}
+		var nextDue *time.Time
+		if t, ok := c.NextDue(); ok {
+			nextDue = &t
+		}
+		var owner *string
+		if c.Owner != "" {
+			owner = &c.Owner
+		}
+		p := sc.Person
+		caseRows = append(caseRows, []any{c.ID, p.PrisonNumber, p.Booking, p.GivenName, p.FamilyName, date(p.DateOfBirth),
+			p.LocalAuthority, "synthetic", c.Version, c.Establishment, c.Team, owner, string(sc.Stage), sc.Stalled,
+			nextDue, releaseDay, date(c.ReceivedOn), c.LastProgress, state})
+		for _, s := range c.Steps {
+			var due *time.Time
+			if !s.Due.IsZero() {
+				due = &s.Due
+			}
+			var staff *string
+			if s.Owner.Staff != "" {
+				staff = &s.Owner.Staff
+			}
+			stepRows = append(stepRows, []any{c.ID, s.ID, string(s.Kind), s.Title, string(s.Pathway), string(s.Status), staff,
+				s.Owner.Team, s.Blocking, due, date(s.DueDate), s.Updated})
+		}
+	}
+	return pgx.BeginFunc(ctx, db.q, func(tx pgx.Tx) error {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"cases"}, []string{"id", "prison_number", "booking", "given_name",
+			"family_name", "date_of_birth", "local_authority", "opened_by", "version", "establishment", "team_id", "owner_id",
+			"stage", "stalled", "next_due", "release_day", "received_on", "last_progress", "state"}, pgx.CopyFromRows(caseRows)); err != nil {
+			return err
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"steps"},
+			[]string{"case_id", "id", "kind", "title", "pathway", "status", "owner_staff", "owner_team", "blocking", "due", "due_date", "updated"},
+			pgx.CopyFromRows(stepRows)); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "analyze cases; analyze steps")
+		return err
+	})
+}
