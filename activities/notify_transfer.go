@@ -4,25 +4,32 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/throughgate/throughgate/internal/mail"
+	"github.com/throughgate/throughgate/resettlement"
 )
 
 // TransferNotice tells the sending and receiving teams that a case moved.
 type TransferNotice struct {
-	CaseID      string    `json:"case_id"`
-	Seq         int       `json:"seq"` // the transfer's event number, unique within the case
-	From        string    `json:"from"`
-	FromTeam    string    `json:"from_team"`
-	To          string    `json:"to"`
-	ToTeam      string    `json:"to_team"`
-	HandoverDue time.Time `json:"handover_due"`
+	CaseID      string            `json:"case_id"`
+	Seq         int               `json:"seq"` // the transfer's event number, unique within the case
+	From        string            `json:"from"`
+	FromTeam    string            `json:"from_team"`
+	To          string            `json:"to"`
+	ToTeam      string            `json:"to_team"`
+	HandoverDue time.Time         `json:"handover_due"`
+	ReleaseDay  resettlement.Date `json:"release_day,omitempty"`
 }
 
 // NotifyTransfer emails both teams' queues (and the receiving manager), so
 // nobody is lost between prisons.
 func (a *Activities) NotifyTransfer(ctx context.Context, n TransferNotice) error {
 	key := fmt.Sprintf("transfer/%d", n.Seq)
-	data := EmailData{Kind: "transfer", CaseRef: n.CaseID, Establishment: n.To, StepTitle: "Handover from " + n.From,
-		Due: n.HandoverDue, Severity: "medium", CaseURL: a.BaseURL + "/cases/" + n.CaseID}
+	data := mail.Alert{Kind: mail.KindNotice, CaseRef: n.CaseID, Headline: fmt.Sprintf("Transferred in from %s", n.From),
+		Due: n.HandoverDue, Severity: "medium", CaseURL: a.BaseURL + "/cases/" + n.CaseID, ReleaseUnknown: n.ReleaseDay.IsZero()}
+	if !n.ReleaseDay.IsZero() {
+		data.DaysToRelease = resettlement.DateOf(n.HandoverDue).DaysUntil(n.ReleaseDay)
+	}
 	receiving, err := a.queueAndManager(ctx, n.ToTeam)
 	if err != nil {
 		return err
@@ -35,6 +42,7 @@ func (a *Activities) NotifyTransfer(ctx context.Context, n TransferNotice) error
 	if err != nil {
 		return err
 	}
+	data.Headline = fmt.Sprintf("Transferred out to %s", n.To)
 	data.Action = fmt.Sprintf("This case has transferred out to %s; its open steps are now with the %s team. Nothing more is needed from you.", n.To, n.ToTeam)
 	_, err = a.enqueue(ctx, n.CaseID, key, "transfer", "alert", data, sending)
 	return err

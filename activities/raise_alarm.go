@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/throughgate/throughgate/internal/mail"
 	"github.com/throughgate/throughgate/internal/postgres"
 	"github.com/throughgate/throughgate/resettlement"
 )
@@ -27,25 +28,6 @@ type AlarmInput struct {
 type AlarmResult struct {
 	Recipients []string `json:"recipients"` // staff or team ids told
 	Written    int      `json:"written"`    // new outbox rows (0 when raised before)
-}
-
-// EmailData is what the email templates need. It holds no personal data of
-// the person in custody: the case reference, the step and its dates.
-type EmailData struct {
-	Kind          string    `json:"kind"`
-	Level         int       `json:"level,omitempty"`
-	CaseRef       string    `json:"case_ref"`
-	Establishment string    `json:"establishment"`
-	StepID        string    `json:"step_id,omitempty"`
-	StepTitle     string    `json:"step_title,omitempty"`
-	Due           time.Time `json:"due,omitempty"`
-	DaysOverdue   int       `json:"days_overdue"`
-	DaysToRelease *int      `json:"days_to_release,omitempty"`
-	Severity      string    `json:"severity"`
-	Action        string    `json:"action"`
-	CaseURL       string    `json:"case_url"`
-	RecipientName string    `json:"recipient_name"`
-	Steps         []string  `json:"steps,omitempty"` // unassigned step titles
 }
 
 // recipient is someone an alarm goes to.
@@ -84,25 +66,40 @@ func (a *Activities) RaiseAlarm(ctx context.Context, in AlarmInput) (AlarmResult
 	if err != nil {
 		return AlarmResult{}, err
 	}
-	data := EmailData{
-		Kind: string(in.Alarm.Kind), Level: in.Alarm.Level, CaseRef: in.CaseID, Establishment: in.Establishment,
-		DaysOverdue: in.Urgency.DaysOverdue, DaysToRelease: in.Urgency.DaysToRelease, Severity: in.Urgency.Severity.String(),
-		CaseURL: a.BaseURL + "/cases/" + in.CaseID, Steps: in.Unassigned,
-	}
-	if in.Step != nil {
-		data.StepID, data.StepTitle, data.Due, data.Action = in.Step.ID, in.Step.Title, in.Step.Due, in.Step.Action()
-	}
-	switch in.Alarm.Kind {
-	case resettlement.AlarmUnassigned:
-		data.Action = "Give each step in the team queue an owner."
-	case resettlement.AlarmStalled:
-		data.Action = "Nothing has moved on this case for two weeks: check who is working it."
-	}
+	data := alertEmail(in, a.BaseURL)
 	return a.enqueue(ctx, in.CaseID, in.Alarm.Key, string(in.Alarm.Kind), "alert", data, to)
 }
 
+// alertEmail is what the email says: the step, its dates and urgency, and a
+// link — no personal data of the person in custody.
+func alertEmail(in AlarmInput, baseURL string) mail.Alert {
+	u := in.Urgency
+	e := mail.Alert{Kind: mail.KindReminder, CaseRef: in.CaseID, DaysOverdue: u.DaysOverdue,
+		ReleaseUnknown: u.DaysToRelease == nil, Severity: u.Severity.String(), CaseURL: baseURL + "/cases/" + in.CaseID}
+	if u.DaysToRelease != nil {
+		e.DaysToRelease = *u.DaysToRelease
+	}
+	if u.Severity == resettlement.SeverityNone {
+		e.Severity = "low"
+	}
+	if in.Step != nil {
+		e.StepTitle, e.Due, e.Action = in.Step.Title, in.Step.Due, in.Step.Action()
+	}
+	switch in.Alarm.Kind {
+	case resettlement.AlarmEscalation:
+		e.Kind, e.Level = mail.KindEscalation, in.Alarm.Level
+	case resettlement.AlarmUnassigned:
+		e.Kind, e.Headline, e.Steps = mail.KindNotice, "Steps waiting in the team queue", in.Unassigned
+		e.Action = "Give each step in the team queue an owner."
+	case resettlement.AlarmStalled:
+		e.Kind, e.Headline = mail.KindNotice, "No progress on this case"
+		e.Action = "Nothing has moved on this case for the stall period: check who is working it and what is blocking it."
+	}
+	return e
+}
+
 // enqueue writes one outbox row per recipient.
-func (a *Activities) enqueue(ctx context.Context, caseID, key, kind, template string, data EmailData, to []recipient) (AlarmResult, error) {
+func (a *Activities) enqueue(ctx context.Context, caseID, key, kind, template string, data mail.Alert, to []recipient) (AlarmResult, error) {
 	var res AlarmResult
 	for _, r := range to {
 		d := data

@@ -6,15 +6,9 @@ import (
 
 	"go.temporal.io/sdk/activity"
 
+	"github.com/throughgate/throughgate/internal/mail"
 	"github.com/throughgate/throughgate/resettlement"
 )
-
-// DigestData is what the digest template needs.
-type DigestData struct {
-	RecipientName string      `json:"recipient_name"`
-	Day           time.Time   `json:"day"`
-	Items         []EmailData `json:"items"`
-}
 
 // digestHorizon is how far ahead a digest looks: the same three working days
 // the reminder ladder warns ahead by.
@@ -40,13 +34,12 @@ func (a *Activities) SendDigests(ctx context.Context, day resettlement.Date) (in
 		}
 		var digestID int64
 		if len(steps) > 0 {
-			d := DigestData{RecipientName: r.Name, Day: today}
+			d := mail.Digest{RecipientName: r.Name, Day: today}
 			for _, s := range steps {
-				item := EmailData{Kind: "reminder", CaseRef: s.CaseID, StepID: s.StepID, StepTitle: s.Title, Due: s.Due,
-					CaseURL: a.BaseURL + "/cases/" + s.CaseID, Severity: "low"}
+				item := mail.Alert{Kind: mail.KindReminder, CaseRef: s.CaseID, StepTitle: s.Title, Due: s.Due,
+					CaseURL: a.BaseURL + "/cases/" + s.CaseID, Severity: "low", ReleaseUnknown: s.ReleaseDay == nil}
 				if s.ReleaseDay != nil {
-					n := day.DaysUntil(resettlement.DateOf(*s.ReleaseDay))
-					item.DaysToRelease = &n
+					item.DaysToRelease = day.DaysUntil(resettlement.DateOf(*s.ReleaseDay))
 				}
 				if s.Due.Before(today) {
 					item.DaysOverdue = resettlement.DateOf(s.Due).DaysUntil(day)

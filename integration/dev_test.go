@@ -13,9 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/client"
+
 	"github.com/throughgate/throughgate/api"
 	"github.com/throughgate/throughgate/internal/casework"
 	"github.com/throughgate/throughgate/internal/config"
+	"github.com/throughgate/throughgate/internal/devsmtp"
 	"github.com/throughgate/throughgate/internal/postgres"
 	"github.com/throughgate/throughgate/internal/stack"
 	"github.com/throughgate/throughgate/resettlement"
@@ -238,10 +241,13 @@ func TestReminderFiresOnTheRealServer(t *testing.T) {
 		if t.Failed() {
 			rows, _ := d.DB.CaseEmails(ctx, id)
 			for _, r := range rows {
-				t.Logf("outbox: %s %s %s", r.AlarmKey, r.Kind, r.Recipient)
+				t.Logf("outbox: %s %s %s %s", r.AlarmKey, r.Kind, r.Recipient, r.State)
 			}
 			st, err := d.Cases.State(ctx, id)
 			t.Logf("state: %v next alarms %+v", err, st.NextAlarms)
+			for _, m := range d.SMTP.Messages() {
+				t.Logf("mail: %s %q", m.To, m.Subject)
+			}
 		}
 	}()
 	waitFor(t, "the housing referral's second escalation", 40*time.Second, func() bool {
@@ -259,6 +265,53 @@ func TestReminderFiresOnTheRealServer(t *testing.T) {
 			t.Errorf("%s: %d emails, want %d (all: %v)", k, got[k], n, got)
 		}
 	}
+	// The emails themselves arrive once each, to the right people, with the
+	// right subject and link.
+	var housing []devsmtp.Message
+	waitFor(t, "the housing referral's four emails", 20*time.Second, func() bool {
+		housing = nil
+		for _, m := range d.SMTP.Messages() {
+			if strings.Contains(m.Subject, "Housing: duty to refer for case "+id) {
+				housing = append(housing, m)
+			}
+		}
+		return len(housing) >= 4
+	})
+	time.Sleep(1500 * time.Millisecond) // a duplicate would arrive within the sender's next poll
+	byRecipient := map[string][]string{}
+	ids := map[string]int{}
+	for _, m := range d.SMTP.Messages() {
+		if strings.Contains(m.Subject, "Housing: duty to refer for case "+id) {
+			byRecipient[m.To[0]] = append(byRecipient[m.To[0]], m.Subject)
+			ids[m.MessageID]++
+			if !strings.Contains(m.Text, d.Config.BaseURL+"/cases/"+id) || !strings.Contains(m.HTML, d.Config.BaseURL+"/cases/"+id) {
+				t.Errorf("%q has no link to the case", m.Subject)
+			}
+			for _, personal := range []string{"Sam", "Example", "B2345CD", "1990"} {
+				if strings.Contains(m.Text+m.HTML+m.Subject, personal) {
+					t.Errorf("%q carries personal data %q", m.Subject, personal)
+				}
+			}
+		}
+	}
+	if len(ids) != 4 {
+		t.Errorf("%d distinct housing emails, want 4: %v", len(ids), byRecipient)
+	}
+	for mid, n := range ids {
+		if n != 1 {
+			t.Errorf("%s delivered %d times", mid, n)
+		}
+	}
+	if got := byRecipient["olu.officer@pvi.example.org"]; len(got) != 2 {
+		t.Errorf("owner got %v, want the reminder and the due-day reminder", got)
+	}
+	if got := byRecipient["mo.manager@pvi.example.org"]; len(got) != 1 || !strings.Contains(got[0], "Escalation") {
+		t.Errorf("team manager got %v, want one escalation", got)
+	}
+	if got := byRecipient["hana.head@london.example.org"]; len(got) != 1 || !strings.Contains(got[0], "head of service") {
+		t.Errorf("head of service got %v, want one escalation", got)
+	}
+
 	// The read model follows: the projection is saved after the alarm is raised.
 	waitFor(t, "the read model to show escalation level 2", 10*time.Second, func() bool {
 		rec, err := d.DB.Case(ctx, id)
@@ -304,4 +357,83 @@ func TestReminderFiresOnTheRealServer(t *testing.T) {
 
 func meta(id string) resettlement.Meta {
 	return resettlement.Meta{RequestID: id, By: "manager-1", NoteID: 0}
+}
+
+func TestDailyDigestForAWorkerWhoChoseIt(t *testing.T) {
+	policy := filepath.Join(tempDir(t), "policy.json")
+	os.WriteFile(policy, []byte(`{"grace": {"duration": "3s"}, "remind_before": {"duration": "-2s"}, "remind_on_due": {"duration": "-1s"},
+		"escalations": [{"duration": "1h"}, {"duration": "2h"}]}`), 0o600)
+	d := startDev(t, devConfig(t, filepath.Join(tempDir(t), "data"), "--policy-file", policy))
+	defer d.Stop()
+	ctx := context.Background()
+	officer, err := d.DB.StaffMember(ctx, "officer-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	officer.Notify = "digest"
+	if err := d.DB.PutStaff(ctx, officer); err != nil {
+		t.Fatal(err)
+	}
+	today := resettlement.DateOf(time.Now())
+	id := openDemoCase(t, d, "C3456DE", resettlement.ReleaseDates{CRD: today.AddDays(3)}, today.AddDays(-20))
+	held := func() (n int) {
+		rows, _ := d.DB.CaseEmails(ctx, id)
+		for _, r := range rows {
+			if r.State == "digest" {
+				n++
+			}
+		}
+		return n
+	}
+	waitFor(t, "reminders held for the digest", 20*time.Second, func() bool { return held() >= 5 })
+	for _, m := range d.SMTP.Messages() {
+		if m.To[0] == officer.Email {
+			t.Errorf("a digest reader got a separate reminder: %q", m.Subject)
+		}
+	}
+	// The schedule exists; run its workflow for a working day.
+	if _, err := d.Client.ScheduleClient().GetHandle(ctx, workflows.DailyDigestScheduleID).Describe(ctx); err != nil {
+		t.Fatalf("digest schedule: %v", err)
+	}
+	day := resettlement.EnglandAndWales.OnOrBefore(today)
+	run, err := d.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "digest-test", TaskQueue: workflows.TaskQueue},
+		workflows.DailyDigest, workflows.DigestInput{Day: day})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent int
+	if err := run.Get(ctx, &sent); err != nil || sent != 1 {
+		t.Fatalf("digests sent %d (%v), want 1", sent, err)
+	}
+	var digest []devsmtp.Message
+	waitFor(t, "the digest email", 20*time.Second, func() bool {
+		digest = nil
+		for _, m := range d.SMTP.Messages() {
+			if m.To[0] == officer.Email {
+				digest = append(digest, m)
+			}
+		}
+		return len(digest) > 0
+	})
+	if len(digest) != 1 || !strings.HasPrefix(strings.TrimPrefix(digest[0].Subject, "[Critical] "), "Daily summary for") ||
+		!strings.Contains(digest[0].Text, "Housing: duty to refer") || !strings.Contains(digest[0].Text, d.Config.BaseURL+"/cases/"+id) {
+		t.Errorf("digest %d emails, first %q:\n%s", len(digest), digest[0].Subject, digest[0].Text)
+	}
+	if held() != 0 {
+		t.Errorf("%d reminders still held after the digest", held())
+	}
+	// Running it again for the same day sends nothing more.
+	run, _ = d.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "digest-test-again", TaskQueue: workflows.TaskQueue},
+		workflows.DailyDigest, workflows.DigestInput{Day: day})
+	run.Get(ctx, &sent)
+	time.Sleep(2 * time.Second)
+	n := 0
+	for _, m := range d.SMTP.Messages() {
+		if m.To[0] == officer.Email {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d digests after a second run for the same day", n)
+	}
 }

@@ -17,11 +17,21 @@ import (
 // trigger it in the Temporal UI.
 const DailyDigestScheduleID = "throughgate-daily-digest"
 
+// DigestInput names the day to send digests for; the schedule leaves it
+// empty, meaning today. Operators re-send a missed day by starting the
+// workflow with that day.
+type DigestInput struct {
+	Day resettlement.Date `json:"day,omitempty"`
+}
+
 // DailyDigest sends the day's digest to everyone who chose one, on working
 // days (bank holidays cannot be written into a schedule's calendar, so the
 // workflow skips them itself).
-func DailyDigest(ctx workflow.Context) (int, error) {
-	day := resettlement.DateOf(workflow.Now(ctx))
+func DailyDigest(ctx workflow.Context, in DigestInput) (int, error) {
+	day := in.Day
+	if day.IsZero() {
+		day = resettlement.DateOf(workflow.Now(ctx))
+	}
 	if !resettlement.EnglandAndWales.IsWorkingDay(day) {
 		return 0, nil
 	}

@@ -171,8 +171,10 @@ func (w *releaseCase) noteTransfer(before *resettlement.Case, cmd resettlement.T
 	if n := len(w.c.Steps); n > 0 {
 		due = w.c.Steps[n-1].Due // Transfer appends the handover step last
 	}
-	w.notices = append(w.notices, activities.TransferNotice{CaseID: w.c.ID, Seq: w.c.EventSeq, From: before.Establishment,
-		FromTeam: before.Team, To: cmd.To, ToTeam: cmd.ToTeam, HandoverDue: due})
+	n := activities.TransferNotice{CaseID: w.c.ID, Seq: w.c.EventSeq, From: before.Establishment,
+		FromTeam: before.Team, To: cmd.To, ToTeam: cmd.ToTeam, HandoverDue: due}
+	n.ReleaseDay, _ = w.c.ReleaseDay()
+	w.notices = append(w.notices, n)
 }
 
 // run is the case's life: raise what is due, save what changed, then sleep

@@ -334,6 +334,17 @@ func TestPlaintextToLoopbackWhenAllowed(t *testing.T) {
 	}
 }
 
+func TestOpenServerAcceptsAnyCredentials(t *testing.T) {
+	srv := startServer(t, devsmtp.Options{})
+	s := newSender(t, senderConfig(t, srv, "login", "whoever", "whatever"))
+	if err := sendOne(t, s, testMessage(1)); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.Messages()[0].AuthUser; got != "whoever" {
+		t.Errorf("AuthUser = %q", got)
+	}
+}
+
 func TestAuthRequiredWhenUsernameSet(t *testing.T) {
 	srv := startServer(t, devsmtp.Options{Username: "u", Password: "p"})
 	s := newSender(t, senderConfig(t, srv, "", "", ""))

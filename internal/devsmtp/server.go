@@ -106,6 +106,7 @@ type Server struct {
 	logger   *slog.Logger
 	smtp     *smtp.Server
 	addr     string
+	ln       net.Listener
 	certPool *x509.CertPool
 	conns    atomic.Int64
 	serveErr chan error
@@ -167,6 +168,7 @@ func Start(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("devsmtp: listen on %s: %w", opts.Addr, err)
 	}
 	s.addr = ln.Addr().String()
+	s.ln = ln
 
 	srv := smtp.NewServer(&backend{s: s})
 	srv.Addr = s.addr
@@ -223,14 +225,18 @@ func (s *Server) snapshotLocked() []Message {
 	return out
 }
 
-// FailNext makes the next n RCPT or DATA commands (whichever come first,
-// each one counts) answer with code and msg instead of being accepted. Codes
-// 4xx are temporary failures, 5xx permanent. n <= 0 cancels.
+// FailNext makes the next n RCPT or DATA commands (each one counts; a
+// message with two recipients uses two) answer with code and msg instead of
+// being accepted. Codes 4xx are temporary failures, 5xx permanent. msg may
+// start with an enhanced status code ("5.1.1 No such user"). n <= 0 cancels.
 func (s *Server) FailNext(n int, code int, msg string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if n < 0 {
 		n = 0
+	}
+	if code < 400 || code > 599 {
+		code = 451 // only failure codes make sense here; a typo must not "succeed"
 	}
 	if msg == "" {
 		msg = "Failure injected by devsmtp.FailNext"
@@ -252,6 +258,12 @@ func (s *Server) Close() error {
 	if errors.Is(err, smtp.ErrServerClosed) {
 		err = nil
 	}
+	// go-smtp closes only the listeners Serve has registered; if Close comes
+	// before the Serve goroutine got that far, the listener would stay open
+	// and Serve would block in Accept for ever. Closing it here too is safe.
+	if lerr := s.ln.Close(); lerr != nil && !errors.Is(lerr, net.ErrClosed) && err == nil {
+		err = lerr
+	}
 	if serr := <-s.serveErr; serr != nil && err == nil {
 		err = serr
 	}
@@ -266,8 +278,21 @@ func (s *Server) takeFailure() error {
 		return nil
 	}
 	s.failLeft--
-	class := s.failCode / 100
-	return &smtp.SMTPError{Code: s.failCode, EnhancedCode: smtp.EnhancedCode{class, 0, 0}, Message: s.failMsg}
+	return replyError(s.failCode, s.failMsg)
+}
+
+// replyError builds the SMTP reply for an injected failure. A message that
+// starts with an enhanced status code ("5.1.1 No such user") keeps it;
+// otherwise one is derived from the reply code's class.
+func replyError(code int, msg string) *smtp.SMTPError {
+	enh := smtp.EnhancedCode{code / 100, 0, 0}
+	if first, rest, ok := strings.Cut(msg, " "); ok {
+		var a, b, c int
+		if n, err := fmt.Sscanf(first, "%d.%d.%d", &a, &b, &c); err == nil && n == 3 && a == code/100 {
+			enh, msg = smtp.EnhancedCode{a, b, c}, rest
+		}
+	}
+	return &smtp.SMTPError{Code: code, EnhancedCode: enh, Message: msg}
 }
 
 func (s *Server) store(m Message) Message {

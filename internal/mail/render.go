@@ -19,26 +19,38 @@ import (
 // of birth or offence): email leaves our control, so it carries only the case
 // reference and a link, and the reader signs in to see the rest.
 type Alert struct {
-	Kind          string    // "reminder" | "escalation"
-	Level         int       // escalation level 1 (team manager) or 2 (head of service); 0 for reminders
-	CaseRef       string    // short case reference shown to people, e.g. "1042"
-	StepTitle     string    // e.g. "Housing: duty to refer"
-	Due           time.Time // due date, shown as "Mon 7 Dec 2026" in Europe/London
-	DaysOverdue   int       // 0 if not overdue
-	DaysToRelease int       // may be negative after release
-	Severity      string    // "low", "medium", "high", "critical"
-	Action        string    // what to do, one sentence
-	CaseURL       string    // link to the case page
-	RecipientName string
+	Kind           string    `json:"kind"`            // "reminder" | "escalation" | "notice"
+	Level          int       `json:"level,omitempty"` // escalation level 1 (team manager) or 2 (head of service); 0 otherwise
+	CaseRef        string    `json:"case_ref"`        // short case reference shown to people, e.g. "1042"
+	StepTitle      string    `json:"step_title"`      // e.g. "Housing: duty to refer"; empty for a notice about the whole case
+	Headline       string    `json:"headline"`        // a notice's lead, e.g. "Steps waiting in the team queue"
+	Steps          []string  `json:"steps,omitempty"` // a notice's list of steps concerned
+	Due            time.Time `json:"due"`             // due date, shown as "Mon 7 Dec 2026" in Europe/London; optional for a notice
+	DaysOverdue    int       `json:"days_overdue"`    // 0 if not overdue
+	DaysToRelease  int       `json:"days_to_release"` // may be negative after release
+	ReleaseUnknown bool      `json:"release_unknown"` // no release date is set (cancelled or not yet calculated)
+	Severity       string    `json:"severity"`        // "low", "medium", "high", "critical"
+	Action         string    `json:"action"`          // what to do, one sentence
+	CaseURL        string    `json:"case_url"`        // link to the case page
+	RecipientName  string    `json:"recipient_name"`
+}
+
+// Digest is a day's summary for one recipient, as the outbox stores it.
+type Digest struct {
+	RecipientName string    `json:"recipient_name"`
+	Day           time.Time `json:"day"`
+	Items         []Alert   `json:"items"`
 }
 
 // DigestItem is one line of a daily digest.
 type DigestItem = Alert
 
-// Alert kinds.
+// Alert kinds. A notice tells a manager or team about the case as a whole:
+// steps waiting in the queue, a stalled case, a transfer.
 const (
 	KindReminder   = "reminder"
 	KindEscalation = "escalation"
+	KindNotice     = "notice"
 )
 
 // ErrEmptyDigest is returned by RenderDigest for no items: an email that
@@ -175,7 +187,9 @@ type alertView struct {
 	Subject         string
 	Kind            string
 	Escalation      bool
-	Role            string // "team manager" / "head of service"
+	Headline        string   // notices only
+	Steps           []string // notices only
+	Role            string   // "team manager" / "head of service"
 	RecipientName   string
 	CaseRef         string
 	StepTitle       string
@@ -225,18 +239,29 @@ func newAlertView(a Alert, today time.Time) (alertView, error) {
 			return v, fmt.Errorf("mail: escalation level must be 1 or 2, got %d", a.Level)
 		}
 		v.Escalation = true
+	case KindNotice:
+		if a.Level != 0 {
+			return v, fmt.Errorf("mail: a notice has escalation level 0, got %d", a.Level)
+		}
+		v.Headline = clean(a.Headline)
+		if v.Headline == "" {
+			return v, errors.New("mail: a notice needs a Headline")
+		}
+		for _, st := range a.Steps {
+			v.Steps = append(v.Steps, clean(st))
+		}
 	default:
-		return v, fmt.Errorf("mail: alert kind must be %q or %q, got %q", KindReminder, KindEscalation, a.Kind)
+		return v, fmt.Errorf("mail: alert kind must be %q, %q or %q, got %q", KindReminder, KindEscalation, KindNotice, a.Kind)
 	}
 	sev, ok := severities[strings.ToLower(a.Severity)]
 	if !ok {
 		return v, fmt.Errorf(`mail: severity must be "low", "medium", "high" or "critical", got %q`, a.Severity)
 	}
 	v.CaseRef, v.StepTitle, v.Action = clean(a.CaseRef), clean(a.StepTitle), clean(a.Action)
-	if v.CaseRef == "" || v.StepTitle == "" {
+	if v.CaseRef == "" || v.StepTitle == "" && kind != KindNotice {
 		return v, errors.New("mail: alert needs CaseRef and StepTitle")
 	}
-	if a.Due.IsZero() {
+	if a.Due.IsZero() && kind != KindNotice {
 		return v, errors.New("mail: alert needs a Due date")
 	}
 	if a.DaysOverdue < 0 {
@@ -253,7 +278,9 @@ func newAlertView(a Alert, today time.Time) (alertView, error) {
 	v.Severity = strings.ToLower(a.Severity)
 	v.SeverityLabel, v.SeverityColour, v.severityRank = sev.label, sev.colour, sev.rank
 	v.Critical = v.Severity == "critical"
-	v.DueText = formatDate(a.Due)
+	if !a.Due.IsZero() {
+		v.DueText = formatDate(a.Due)
+	}
 	v.DaysOverdue = a.DaysOverdue
 	v.DaysOverdueText = plural(a.DaysOverdue, "day")
 	v.daysToDue = civilDays(today, a.Due)
@@ -275,6 +302,9 @@ func newAlertView(a Alert, today time.Time) (alertView, error) {
 	}
 	var release string
 	switch d := a.DaysToRelease; {
+	case a.ReleaseUnknown:
+		v.ReleaseText, release = "no release date set", "no release date set"
+		v.daysToRelease = 1 << 20 // sorts after every known release
 	case d == 0:
 		v.ReleaseText, release = "today", "release today"
 	case d == 1:
@@ -297,7 +327,11 @@ func newAlertView(a Alert, today time.Time) (alertView, error) {
 	case v.Escalation:
 		b.WriteString("Escalation: ")
 	}
-	fmt.Fprintf(&b, "%s: %s for case %s — %s", v.WhenLabel, v.StepTitle, v.CaseRef, release)
+	if kind == KindNotice {
+		fmt.Fprintf(&b, "%s: case %s — %s", v.Headline, v.CaseRef, release)
+	} else {
+		fmt.Fprintf(&b, "%s: %s for case %s — %s", v.WhenLabel, v.StepTitle, v.CaseRef, release)
+	}
 	v.Subject = b.String()
 	return v, nil
 }

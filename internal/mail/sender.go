@@ -144,7 +144,7 @@ func (s *Sender) Send(ctx context.Context, msgs ...Message) []error {
 		}
 		if s.limiter != nil {
 			if err := s.limiter.Wait(ctx); err != nil {
-				fail(err)
+				fail(fmt.Errorf("waiting for a send slot (SMTP_RATE_PER_MINUTE=%d): %w", s.cfg.RatePerMinute, err))
 				continue
 			}
 		}
@@ -168,7 +168,7 @@ func (s *Sender) Send(ctx context.Context, msgs ...Message) []error {
 				// Accepted; an error here came from the RSET after it.
 				// The message is sent, only the connection is suspect.
 				if err != nil {
-					_ = c.close()
+					c.abort()
 					c = nil
 				}
 				sent++
@@ -180,7 +180,7 @@ func (s *Sender) Send(ctx context.Context, msgs ...Message) []error {
 				break
 			}
 			if connectionLost(err) {
-				_ = c.close()
+				c.abort()
 				c = nil
 				if attempt == 0 && notYetTransmitted(err) {
 					continue
@@ -254,6 +254,16 @@ func (c *conn) closeRaw() {
 	if c.raw != nil {
 		_ = c.raw.Close()
 	}
+}
+
+// abort drops a connection that has already failed. No QUIT: on a hung
+// connection it would wait out another full timeout for nothing.
+func (c *conn) abort() {
+	c.closed = true
+	if c.stop != nil {
+		c.stop()
+	}
+	c.closeRaw()
 }
 
 // close says QUIT politely and then makes sure the socket is gone.
@@ -361,14 +371,38 @@ func (s *Sender) dialError(ctx context.Context, addr string, c *conn, err error)
 			var reply error = err
 			var tp *textproto.Error
 			if errors.As(err, &tp) {
-				reply = tp
+				reply = serverReply{tp}
 			}
 			return &AuthError{Username: s.cfg.Username, Code: code, Temporary: code < 500, Err: reply}
 		}
 		return fmt.Errorf("SMTP connection to %s lost during authentication: %w", addr, err)
 	}
-	return fmt.Errorf("SMTP connection to %s failed: %w", addr, err)
+	return fmt.Errorf("SMTP connection to %s failed%s: %w", addr, s.portHint(), err)
 }
+
+// portHint catches the usual port/mode mix-up, which otherwise shows up as
+// a bare timeout (STARTTLS client waiting for a greeting an SMTPS server
+// never sends) or a TLS record error.
+func (s *Sender) portHint() string {
+	switch p, m := s.cfg.port(), s.cfg.mode(); {
+	case m == TLSStartTLS && p == 465:
+		return " (port 465 normally means implicit TLS: try SMTP_TLS=implicit)"
+	case m == TLSImplicit && (p == 587 || p == 25):
+		return fmt.Sprintf(" (port %d normally means STARTTLS: try SMTP_TLS=starttls)", p)
+	}
+	return ""
+}
+
+// serverReply prints an SMTP reply as the server sent it. Since Go 1.26
+// textproto.Error quotes the text (535 "5.7.8 ..."), which reads badly in
+// an error meant for an operator.
+type serverReply struct{ tp *textproto.Error }
+
+func (r serverReply) Error() string {
+	return fmt.Sprintf("%03d %s", r.tp.Code, strings.Join(strings.Fields(r.tp.Msg), " "))
+}
+
+func (r serverReply) Unwrap() error { return r.tp }
 
 // newAuth returns the SMTP AUTH mechanism for the configuration, wrapped so
 // that dialError can tell an authentication failure from a network one.

@@ -186,18 +186,14 @@ func (s *Sender) render(r postgres.Claimed) (tgmail.Message, error) {
 	var err error
 	switch r.Template {
 	case "alert":
-		var d alertData
-		if err = json.Unmarshal(r.Data, &d); err == nil {
-			m.Subject, m.Text, m.HTML, err = tgmail.RenderAlert(d.alert())
+		var a tgmail.Alert
+		if err = json.Unmarshal(r.Data, &a); err == nil {
+			m.Subject, m.Text, m.HTML, err = tgmail.RenderAlert(a)
 		}
 	case "digest":
-		var d digestData
+		var d tgmail.Digest
 		if err = json.Unmarshal(r.Data, &d); err == nil {
-			items := make([]tgmail.DigestItem, len(d.Items))
-			for i, it := range d.Items {
-				items[i] = alertData(it).alert()
-			}
-			m.Subject, m.Text, m.HTML, err = tgmail.RenderDigest(d.RecipientName, items, d.Day)
+			m.Subject, m.Text, m.HTML, err = tgmail.RenderDigest(d.RecipientName, d.Items, d.Day)
 		}
 	default:
 		err = fmt.Errorf("%w %q", errUnknownTemplate, r.Template)

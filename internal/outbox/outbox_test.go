@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/throughgate/throughgate/activities"
 	"github.com/throughgate/throughgate/internal/devsmtp"
 	tgmail "github.com/throughgate/throughgate/internal/mail"
 	"github.com/throughgate/throughgate/internal/pgcluster"
@@ -115,8 +114,8 @@ func enqueue(t testing.TB, db *postgres.DB, n int) {
 	for i := range n {
 		_, err := db.EnqueueEmail(context.Background(), postgres.Email{CaseID: "k3m9x2p4qa", AlarmKey: fmt.Sprintf("c0/step-%d/2026-12-01/due", i),
 			Recipient: "olu.officer@pvi.example.org", RecipientID: "officer-1", Kind: "due", Template: "alert",
-			Data: activities.EmailData{Kind: "due", CaseRef: "k3m9x2p4qa", StepTitle: "Housing: duty to refer", Due: time.Now().Add(-72 * time.Hour),
-				DaysOverdue: 3, DaysToRelease: &days, Severity: "high", Action: "Refer.", CaseURL: "http://127.0.0.1:8080/cases/k3m9x2p4qa"}})
+			Data: tgmail.Alert{Kind: "reminder", CaseRef: "k3m9x2p4qa", StepTitle: "Housing: duty to refer", Due: time.Now().Add(-72 * time.Hour),
+				DaysOverdue: 3, DaysToRelease: days, Severity: "high", Action: "Refer.", CaseURL: "http://127.0.0.1:8080/cases/k3m9x2p4qa"}})
 		if err != nil {
 			t.Fatal(err)
 		}

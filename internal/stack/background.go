@@ -25,7 +25,8 @@ func EnsureDigestSchedule(ctx context.Context, c client.Client) error {
 			Calendars:    []client.ScheduleCalendarSpec{{Hour: []client.ScheduleRange{{Start: 7}}, Minute: []client.ScheduleRange{{Start: 0}}}},
 			TimeZoneName: "Europe/London",
 		},
-		Action: &client.ScheduleWorkflowAction{ID: "daily-digest", Workflow: workflows.DailyDigest, TaskQueue: workflows.TaskQueue},
+		Action: &client.ScheduleWorkflowAction{ID: "daily-digest", Workflow: workflows.DailyDigest, TaskQueue: workflows.TaskQueue,
+			Args: []any{workflows.DigestInput{}}},
 	})
 	if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
 		return nil
