@@ -102,6 +102,13 @@ func (a *app) openCase(w http.ResponseWriter, r *http.Request) {
 	}
 	id, created, err := a.Cases.Open(ctx, req)
 	var exists *postgres.OpenCaseExistsError
+	if errors.As(err, &exists) && req.RequestID != "" {
+		// Both unique indexes refuse a retried open; PostgreSQL may name
+		// either. A case this very request opened is a retry, not a clash.
+		if first, ferr := a.DB.CaseOpenedBy(ctx, req.RequestID); ferr == nil && first == exists.CaseID {
+			id, created, err = first, false, nil
+		}
+	}
 	switch {
 	case errors.As(err, &exists):
 		pe := problem(http.StatusConflict, "This person already has an open case for this booking.")
@@ -348,7 +355,7 @@ func filterFromQuery(q url.Values) (CaseSearch, *problemError) {
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil {
+		if err != nil || n < 1 || n > 200 {
 			errs.Add("limit", "must be a whole number from 1 to 200")
 		} else {
 			s.Limit = n

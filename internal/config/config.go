@@ -67,6 +67,7 @@ type Config struct {
 	SessionIdle       time.Duration
 	SessionMax        time.Duration
 	TrustProxyHeaders bool
+	SignInRate        int
 
 	raw map[string]string // effective value of each setting as text, by environment name
 }
@@ -150,6 +151,7 @@ var Settings = []Setting{
 	{Flag: "oidc-client-secret", Env: "OIDC_CLIENT_SECRET", Default: "", Help: "OpenID Connect client secret", Secret: true, Commands: "dev api", set: str(func(c *Config) *string { return &c.OIDCClientSecret })},
 	{Flag: "session-idle", Env: "SESSION_IDLE", Default: "30m", Help: "a signed-in browser unused this long must sign in again", Commands: "dev api", set: duration("SESSION_IDLE", func(c *Config) *time.Duration { return &c.SessionIdle })},
 	{Flag: "session-max", Env: "SESSION_MAX", Default: "12h", Help: "any sign-in ends this long after it began", Commands: "dev api", set: duration("SESSION_MAX", func(c *Config) *time.Duration { return &c.SessionMax })},
+	{Flag: "signin-rate", Env: "SIGNIN_RATE", Default: "10", Help: "sign-in attempts allowed per minute from one client address", Commands: "dev api", set: integer("SIGNIN_RATE", func(c *Config) *int { return &c.SignInRate })},
 	{Flag: "trust-proxy-headers", Env: "TRUST_PROXY_HEADERS", Default: "false", Help: "take the client address from X-Forwarded-For / X-Real-IP (only behind a proxy that sets them)", Commands: "dev api", set: boolean("TRUST_PROXY_HEADERS", func(c *Config) *bool { return &c.TrustProxyHeaders })},
 	{Flag: "policy-file", Env: "POLICY_FILE", Default: "", Help: "JSON file with the reminder and escalation policy (default: the built-in ladder)", Commands: "dev api", set: str(func(c *Config) *string { return &c.PolicyFile })},
 }

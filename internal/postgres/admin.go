@@ -103,3 +103,13 @@ func (db *DB) AddNoteOnce(ctx context.Context, caseID, author, body, requestID s
 	}
 	return id, err
 }
+
+// CaseOpenedBy returns the case a request id opened, if any.
+func (db *DB) CaseOpenedBy(ctx context.Context, requestID string) (string, error) {
+	var id string
+	err := db.q.QueryRow(ctx, `select id from cases where open_request = $1`, requestID).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	return id, err
+}

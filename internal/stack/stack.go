@@ -241,5 +241,6 @@ func APIHandler(db *postgres.DB, c client.Client, cfg config.Config, checks []ap
 		Sessions:          sessions,
 		OIDC:              sso,
 		TrustProxyHeaders: cfg.TrustProxyHeaders,
+		SignInLimit:       cfg.SignInRate,
 	})
 }
