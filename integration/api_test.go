@@ -246,7 +246,9 @@ func TestAPI(t *testing.T) {
 		var tl api.TimelineView
 		waitFor(t, "the actions to reach the timeline", 20*time.Second, func() bool {
 			officer1.do("GET", casePath+"/timeline", nil, nil).decode(t, &tl)
-			return slices.ContainsFunc(tl.Entries, func(e postgres.TimelineEntry) bool { return e.To == resettlement.StepDone && e.StepID == "immediate-needs" })
+			return slices.ContainsFunc(tl.Entries, func(e postgres.TimelineEntry) bool {
+				return e.To == resettlement.StepDone && e.StepID == "immediate-needs"
+			})
 		})
 		starts, notes := 0, 0
 		for _, e := range tl.Entries {
