@@ -437,3 +437,55 @@ func TestDailyDigestForAWorkerWhoChoseIt(t *testing.T) {
 		t.Errorf("%d digests after a second run for the same day", n)
 	}
 }
+
+// TestFullCaseOnTheRealServer works a case from identification to the last
+// follow-up on the real server, and reports its history length.
+func TestFullCaseOnTheRealServer(t *testing.T) {
+	d := startDev(t, devConfig(t, filepath.Join(tempDir(t), "data")))
+	defer d.Stop()
+	ctx := context.Background()
+	today := resettlement.DateOf(time.Now())
+	// Release two working days out, so the release can be recorded today.
+	target := resettlement.EnglandAndWales.AddWorkingDays(today, 2)
+	id := openDemoCase(t, d, "D4567EF", resettlement.ReleaseDates{CRD: target}, today.AddDays(-60))
+	n := 0
+	act := func(step string, a resettlement.StepAction) {
+		t.Helper()
+		n++
+		_, err := d.Cases.Update(ctx, id, workflows.UpdateActOnStep, resettlement.ActOnStep{
+			Meta: resettlement.Meta{RequestID: fmt.Sprintf("full-%d", n), By: "officer-1"}, StepID: step, Action: a})
+		if err != nil {
+			t.Fatalf("%s %s: %v", a, step, err)
+		}
+	}
+	if _, err := d.Cases.Update(ctx, id, workflows.UpdateRecordAssessment, resettlement.RecordAssessment{
+		Meta: resettlement.Meta{RequestID: "full-assess", By: "officer-1"},
+		Needs: []resettlement.PathwayNeed{{Pathway: resettlement.DrugsAlcohol, Status: resettlement.PathwaySupportRequired}}}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := d.Cases.State(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range st.Case.Steps {
+		if s.Status.Open() && s.Kind != resettlement.KindFollowUp && s.ID != "release" {
+			act(s.ID, resettlement.ActionStart)
+			act(s.ID, resettlement.ActionComplete)
+		}
+	}
+	act("release", resettlement.ActionComplete)
+	for _, f := range []string{"follow-up-1", "follow-up-7", "follow-up-28", "follow-up-84"} {
+		act(f, resettlement.ActionComplete)
+	}
+	run := d.Client.GetWorkflow(ctx, workflows.WorkflowID(id), "")
+	var res workflows.Result
+	if err := run.Get(ctx, &res); err != nil || res.Closure == nil || res.Closure.Reason != resettlement.CloseCompleted {
+		t.Fatalf("the case did not close itself: %v %+v", err, res.Closure)
+	}
+	waitFor(t, "the read model to show the case closed", 10*time.Second, func() bool {
+		rec, err := d.DB.Case(ctx, id)
+		return err == nil && rec.ClosedAt != nil && rec.Stage == string(resettlement.StageClosed)
+	})
+	events := keepHistory(t, d, id, "full-case-opened-to-closed")
+	t.Logf("full case: %d updates, %d history events", n+1, events)
+}

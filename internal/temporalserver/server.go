@@ -23,6 +23,7 @@ import (
 	"net"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -54,8 +55,7 @@ const (
 	// when the caller's context has no deadline of its own.
 	readyTimeout = 2 * time.Minute
 	// namespaceRefresh is the server's default namespace cache refresh
-	// interval (system.namespaceCacheRefreshInterval). New search attributes
-	// reach the history service's cache only after a refresh.
+	// interval (system.namespaceCacheRefreshInterval).
 	namespaceRefresh = 2 * time.Second
 )
 
@@ -162,6 +162,11 @@ func (o Options) withDefaults() (Options, error) {
 
 	switch o.Store {
 	case StorePostgres:
+		if strings.HasPrefix(o.PostgresHost, "/") {
+			// The server builds a postgres:// URL from host and port with no
+			// way to name a socket directory.
+			return o, fmt.Errorf("temporal server: PostgreSQL host %q is a Unix socket directory; the Temporal server needs a TCP host and port", o.PostgresHost)
+		}
 		if o.PostgresUser == "" {
 			return o, errors.New("temporal server: PostgresUser is required for the postgres store")
 		}
@@ -289,6 +294,9 @@ func Start(ctx context.Context, opts Options) (_ *Server, err error) {
 	if err := s.waitServices(ctx); err != nil {
 		return nil, err
 	}
+	// Only start-up needed it; callers dial their own.
+	s.client.Close()
+	s.client = nil
 
 	if s.uiLn != nil {
 		s.ui, err = startUI(s.uiLn, s.hostPort, opts.Namespace)
@@ -543,10 +551,11 @@ func (s *Server) registerSearchAttributes(ctx context.Context) error {
 		return fmt.Errorf("temporal server: registering search attributes on namespace %q: %w", s.opts.Namespace, err)
 	}
 	if added {
-		// Workflows validate search attributes against the history
-		// service's namespace cache, which sees the new ones only at its
-		// next refresh; a worker started the moment Start returns would
-		// otherwise fail its first upsert.
+		// Each service checks search attributes against its own namespace
+		// cache, which sees new ones only at its next refresh. Without
+		// this wait, starting a workflow with a new attribute right after
+		// Start failed every time here: "Namespace e2e has no mapping
+		// defined for search attribute TgEscalation".
 		select {
 		case <-time.After(namespaceRefresh + namespaceRefresh/2):
 		case <-ctx.Done():
@@ -582,18 +591,15 @@ func retry(ctx context.Context, f func(context.Context) error) error {
 			last = err
 		}
 		var (
-			perm     permanentError
-			invalid  *serviceerror.InvalidArgument
-			denied   *serviceerror.PermissionDenied
-			precond  *serviceerror.FailedPrecondition
-			notFound *serviceerror.NamespaceNotFound
+			perm    permanentError
+			invalid *serviceerror.InvalidArgument
+			denied  *serviceerror.PermissionDenied
+			precond *serviceerror.FailedPrecondition
 		)
 		switch {
 		case errors.As(err, &perm):
 			return perm.error
-		case errors.As(err, &invalid), errors.As(err, &denied):
-			return err
-		case errors.As(err, &precond) && !errors.As(err, &notFound):
+		case errors.As(err, &invalid), errors.As(err, &denied), errors.As(err, &precond):
 			return err
 		}
 		select {

@@ -33,8 +33,10 @@ import (
 const (
 	pgSchemaDir           = "postgresql/v12/temporal"
 	pgVisibilitySchemaDir = "postgresql/v12/visibility"
-	// pgMaintenanceDB is where CREATE DATABASE runs; every PostgreSQL has it.
-	pgMaintenanceDB = "postgres"
+	// pgMaintenanceDB is where CREATE DATABASE runs. Empty lets the server's
+	// driver try "postgres" and then "defaultdb" (what some hosted services
+	// have instead).
+	pgMaintenanceDB = ""
 )
 
 // Connection pool sizes per store. Each of the four services in the process
@@ -126,9 +128,10 @@ func prepareStore(ctx context.Context, o *Options, logger log.Logger) error {
 	}
 }
 
-// prepareSQLite creates the schema when the file is new. Temporal ships the
-// SQLite schema as one current script with no version table, so there is
-// nothing to update on later starts.
+// prepareSQLite creates the schema when the file is new, the way Temporal's
+// own SQLite server does. Like it, it records no schema version and applies no
+// updates: a file made by one server version may not suit a later one. That is
+// acceptable for the throwaway store SQLite is here; PostgreSQL is versioned.
 func prepareSQLite(o *Options) error {
 	_, err := os.Stat(o.SQLitePath)
 	if err == nil {
@@ -183,15 +186,17 @@ func setupPostgresDatabase(o *Options, name, schemaDir string, logger log.Logger
 	rec := &errorRecorder{Logger: logger}
 	admin, err := sqltool.NewConnection(o.pgSQL(pgMaintenanceDB, 1), rec)
 	if err != nil {
-		return rec.explain(fmt.Errorf("connecting to database %q: %w", pgMaintenanceDB, err))
+		return rec.explain(fmt.Errorf("connecting to the maintenance database: %w", err))
 	}
 	// CREATE DATABASE fails on a role without CREATEDB even when the database
 	// already exists; the database may have been made for us by an
 	// administrator, so that error only matters if the schema step fails too.
 	createErr := admin.CreateDatabase(name)
 	admin.Close()
-	if createErr == nil {
-		rec.reset()
+	if createErr != nil && rec.logged() {
+		// Not refused but never connected (unknown role, bad password):
+		// nothing further will get on better.
+		return rec.explain(fmt.Errorf("connecting as %q: %w", o.PostgresUser, createErr))
 	}
 
 	err = func() error {
@@ -241,10 +246,10 @@ func (r *errorRecorder) Error(msg string, tags ...tag.Tag) {
 	r.Logger.Error(msg, tags...)
 }
 
-func (r *errorRecorder) reset() {
+func (r *errorRecorder) logged() bool {
 	r.mu.Lock()
-	r.last = ""
-	r.mu.Unlock()
+	defer r.mu.Unlock()
+	return r.last != ""
 }
 
 // explain adds the last logged error to err when err does not already say it.
