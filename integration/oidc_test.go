@@ -191,7 +191,9 @@ func TestOIDCSignIn(t *testing.T) {
 
 	refused := func(what string, want int, setup func(*fakeProvider)) {
 		t.Helper()
-		f.set(func(f *fakeProvider) { f.email, f.badNonce, f.wrongKey, f.audience = "olu.officer@pvi.example.org", false, false, "" })
+		f.set(func(f *fakeProvider) {
+			f.email, f.badNonce, f.wrongKey, f.audience = "olu.officer@pvi.example.org", false, false, ""
+		})
 		f.set(setup)
 		b := browser()
 		status, body := get(t, b, d.URL+"/auth/oidc/login")
