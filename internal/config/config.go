@@ -330,3 +330,18 @@ func Help(w io.Writer) {
 	}
 	tw.Flush()
 }
+
+// MarkdownTable writes the settings as the Markdown table in README.md
+// (`throughgate help --markdown`), so the README is regenerated rather than
+// kept in step by hand.
+func MarkdownTable(w io.Writer) {
+	fmt.Fprintln(w, "| flag | environment | default | used by | meaning |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- | --- |")
+	for _, s := range Settings {
+		def := ""
+		if s.Default != "" {
+			def = "`" + s.Default + "`"
+		}
+		fmt.Fprintf(w, "| `--%s` | `%s` | %s | %s | %s |\n", s.Flag, s.Env, def, s.Commands, s.Help)
+	}
+}
