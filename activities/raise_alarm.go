@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/throughgate/throughgate/internal/mail"
@@ -34,6 +35,7 @@ type AlarmResult struct {
 type recipient struct {
 	id, name, email string
 	digest          bool
+	muted           []string // kinds of email this person turned off
 }
 
 // RaiseAlarm puts the alarm's emails in the outbox, one per recipient. The
@@ -98,10 +100,14 @@ func alertEmail(in AlarmInput, baseURL string) mail.Alert {
 	return e
 }
 
-// enqueue writes one outbox row per recipient.
+// enqueue writes one outbox row per recipient, less those who turned this
+// kind of email off.
 func (a *Activities) enqueue(ctx context.Context, caseID, key, kind, template string, data mail.Alert, to []recipient) (AlarmResult, error) {
 	var res AlarmResult
 	for _, r := range to {
+		if slices.Contains(r.muted, kind) {
+			continue
+		}
 		d := data
 		d.RecipientName = r.name
 		written, err := a.DB.EnqueueEmail(ctx, postgres.Email{CaseID: caseID, AlarmKey: key, Recipient: r.email,
@@ -129,7 +135,7 @@ func (a *Activities) ownerOrQueue(ctx context.Context, owner resettlement.Owner)
 		}
 		away := s.AwayUntil != nil && !time.Now().After(*s.AwayUntil)
 		if err == nil && s.Active && !away && s.Email != "" {
-			return []recipient{{id: s.ID, name: s.Name, email: s.Email, digest: s.Notify == "digest"}}, nil
+			return []recipient{{id: s.ID, name: s.Name, email: s.Email, digest: s.Notify == "digest", muted: s.Muted}}, nil
 		}
 	}
 	return a.queue(ctx, owner.Team)
@@ -194,7 +200,7 @@ func (a *Activities) escalation(ctx context.Context, teamID string, level int) (
 			return nil, err
 		}
 		if s.Active && s.Email != "" {
-			return []recipient{{id: s.ID, name: s.Name, email: s.Email}}, nil
+			return []recipient{{id: s.ID, name: s.Name, email: s.Email, muted: s.Muted}}, nil
 		}
 	}
 	return nil, nil

@@ -489,3 +489,37 @@ func TestFullCaseOnTheRealServer(t *testing.T) {
 	events := keepHistory(t, d, id, "full-case-opened-to-closed")
 	t.Logf("full case: %d updates, %d history events", n+1, events)
 }
+
+func TestMutedKindsAreNotSentButEscalationsAlwaysAre(t *testing.T) {
+	policy := filepath.Join(tempDir(t), "policy.json")
+	os.WriteFile(policy, []byte(`{"grace": {"duration": "4s"}, "remind_before": {"duration": "-3s"}, "remind_on_due": {"duration": "-1s"},
+		"escalations": [{"duration": "1s"}, {"duration": "1h"}]}`), 0o600)
+	d := startDev(t, devConfig(t, filepath.Join(tempDir(t), "data"), "--policy-file", policy))
+	defer d.Stop()
+	ctx := context.Background()
+	if err := d.DB.SetMuted(ctx, "officer-1", []string{"reminder"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.DB.SetMuted(ctx, "manager-1", []string{"escalation"}); err == nil {
+		t.Error("a manager turned escalations off")
+	}
+	today := resettlement.DateOf(time.Now())
+	id := openDemoCase(t, d, "E5678FG", resettlement.ReleaseDates{CRD: today.AddDays(3)}, today.AddDays(-20))
+	kinds := func() map[string]int {
+		rows, _ := d.DB.CaseEmails(ctx, id)
+		m := map[string]int{}
+		for _, r := range rows {
+			if strings.Contains(r.AlarmKey, "/housing-referral/") {
+				m[r.Kind+":"+r.Recipient]++
+			}
+		}
+		return m
+	}
+	waitFor(t, "the housing referral's escalation", 30*time.Second, func() bool {
+		return kinds()["escalation:mo.manager@pvi.example.org"] == 1
+	})
+	got := kinds()
+	if got["reminder:olu.officer@pvi.example.org"] != 0 || got["due:olu.officer@pvi.example.org"] != 1 {
+		t.Errorf("officer who muted reminders: %v", got)
+	}
+}

@@ -18,6 +18,8 @@ type Staff struct {
 	Notify    string     `json:"notify"` // "each" or "digest"
 	AwayUntil *time.Time `json:"away_until,omitempty"`
 	Active    bool       `json:"active"`
+	// Muted are the kinds of email the person turned off (never escalations).
+	Muted []string `json:"muted"`
 }
 
 // Team is a team with its queue address and its line of escalation.
@@ -35,8 +37,8 @@ type Team struct {
 func (db *DB) StaffMember(ctx context.Context, id string) (Staff, error) {
 	var s Staff
 	var team *string
-	err := db.q.QueryRow(ctx, `select id, name, email, role, team_id, notify, away_until, active from staff where id = $1`, id).
-		Scan(&s.ID, &s.Name, &s.Email, &s.Role, &team, &s.Notify, &s.AwayUntil, &s.Active)
+	err := db.q.QueryRow(ctx, `select id, name, email, role, team_id, notify, away_until, active, muted from staff where id = $1`, id).
+		Scan(&s.ID, &s.Name, &s.Email, &s.Role, &team, &s.Notify, &s.AwayUntil, &s.Active, &s.Muted)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return s, ErrNotFound
 	}
@@ -85,4 +87,22 @@ func (db *DB) PutStaff(ctx context.Context, s Staff) error {
 		team_id = excluded.team_id, notify = excluded.notify, away_until = excluded.away_until, active = excluded.active`,
 		s.ID, s.Name, s.Email, s.Role, s.Team, s.Notify, s.AwayUntil, s.Active)
 	return err
+}
+
+// MutableKinds are the kinds of email a person may turn off.
+var MutableKinds = []string{"reminder", "due", "unassigned", "transfer"}
+
+// SetMuted records the kinds of email a person has turned off.
+func (db *DB) SetMuted(ctx context.Context, staffID string, kinds []string) error {
+	if kinds == nil {
+		kinds = []string{}
+	}
+	tag, err := db.q.Exec(ctx, `update staff set muted = $2 where id = $1`, staffID, kinds)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return nil
 }
