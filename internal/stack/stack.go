@@ -74,7 +74,10 @@ func DialTemporal(ctx context.Context, cfg config.Config, hostPort string, logge
 	opts := client.Options{
 		HostPort:  hostPort,
 		Namespace: cfg.TemporalNamespace,
-		Logger:    tlog.NewStructuredLogger(quiet(logger)),
+		// The SDK logs little at info (worker start and stop), and the
+		// workflows' own lines — alarms raised, cases changed — are the
+		// events worth seeing, so it shares the process's level.
+		Logger: tlog.NewStructuredLogger(logger.With("component", "temporal")),
 	}
 	if cfg.TemporalTLSCert != "" || cfg.TemporalTLSCA != "" {
 		tc := &tls.Config{ServerName: cfg.TemporalTLSServer, MinVersion: tls.VersionTLS12}
@@ -105,26 +108,6 @@ func DialTemporal(ctx context.Context, cfg config.Config, hostPort string, logge
 		return nil, fmt.Errorf("cannot reach Temporal at %s (TEMPORAL_ADDRESS): %w", hostPort, err)
 	}
 	return c, nil
-}
-
-// quiet passes only warnings and errors from a chatty library.
-func quiet(logger *slog.Logger) *slog.Logger {
-	return slog.New(levelFloor{logger.Handler(), slog.LevelWarn})
-}
-
-type levelFloor struct {
-	slog.Handler
-	min slog.Level
-}
-
-func (h levelFloor) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= h.min && h.Handler.Enabled(ctx, l)
-}
-func (h levelFloor) WithAttrs(a []slog.Attr) slog.Handler {
-	return levelFloor{h.Handler.WithAttrs(a), h.min}
-}
-func (h levelFloor) WithGroup(n string) slog.Handler {
-	return levelFloor{h.Handler.WithGroup(n), h.min}
 }
 
 // NewWorker registers the workflow and its activities on the task queue.

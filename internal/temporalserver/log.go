@@ -59,9 +59,12 @@ func isNoise(msg string, tags []tag.Tag) bool {
 	// The worker service dials the frontend while the frontend is still
 	// starting, is refused, and retries; the frontend logs the refusal as a
 	// "service failure" error.
+	// A shard's queue readers start before the shard has taken its lease,
+	// and log "shard status unknown" once while they wait for it.
 	for _, t := range tags {
 		if t.Key() == "error" {
-			if v, ok := t.Value().(string); ok && strings.Contains(v, "Frontend is not healthy yet") {
+			v := fmt.Sprint(t.Value())
+			if strings.Contains(v, "Frontend is not healthy yet") || strings.Contains(v, "shard status unknown") {
 				return true
 			}
 		}
