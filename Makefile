@@ -33,10 +33,11 @@ migrate: build
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-## deps: check Go, and install PostgreSQL's server programs if they are missing
+## deps: check Go, and install PostgreSQL's server programs and Chromium (for the browser tests) if they are missing
 deps:
 	@command -v $(GO) >/dev/null || { echo "Go is not installed: install Go 1.26.8 from https://go.dev/dl/"; exit 1; }
 	@bash .ci/ensure-postgres
+	@bash .ci/ensure-chromium
 
 clean:
 	rm -rf bin

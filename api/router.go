@@ -129,6 +129,7 @@ func New(d Deps) http.Handler {
 			r.Get("/audit.csv", a.exportAudit)
 		})
 	})
+	a.mountPages(r, signInRate)
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
 		writeProblem(w, http.StatusNotFound, "There is nothing at this address.")
 	})
