@@ -157,6 +157,18 @@ func TestDevStackReadyRoundTripsAndRestart(t *testing.T) {
 		t.Errorf("mailbox %+v", box)
 	}
 
+	// With a dependency down, readiness says which and answers 503.
+	d.SMTP.Close()
+	var down api.Readiness
+	if code := getJSON(t, d.URL+"/readyz", &down); code != http.StatusServiceUnavailable || down.Ready {
+		t.Errorf("readyz with SMTP down: %d %+v", code, down)
+	}
+	for _, dep := range down.Dependencies {
+		if (dep.Name == "smtp") != (dep.State == "down") {
+			t.Errorf("with SMTP down, %s is %s (%s)", dep.Name, dep.State, dep.Error)
+		}
+	}
+
 	if err := d.Stop(); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
