@@ -26,6 +26,12 @@ type Input struct {
 	MaxHistory int `json:"max_history,omitempty"`
 }
 
+// Change ids for workflow.GetVersion: each marks a change to the commands
+// the workflow issues, so histories recorded before it still replay.
+const (
+	changeUpdateWaitsWithoutTimer = "update-waits-without-timer"
+)
+
 // DefaultMaxHistory keeps a case's history far below Temporal's 50,000-event
 // limit and its replay cheap on a worker that restarts.
 const DefaultMaxHistory = 2000
@@ -138,9 +144,17 @@ func register[C command](ctx workflow.Context, w *releaseCase, name string,
 				w.logger.Info("case changed", "update", name, "version", w.c.Version)
 			}
 			v := w.c.Version
-			// The main loop saves; wait for it, but not for ever: the change
-			// stands even if PostgreSQL is slow, and is saved when it is back.
-			_, _ = workflow.AwaitWithTimeout(ctx, 30*time.Second, func() bool { return w.savedVersion >= v })
+			saved := func() bool { return w.savedVersion >= v }
+			// The main loop saves; the handler answers once PostgreSQL has the
+			// change, so the API reads its own write. Version 1 waits without
+			// a timer of its own: the timer cost two history events per
+			// update, and a caller that gives up early loses nothing (the
+			// change stands; a retry with the same request id answers at once).
+			if workflow.GetVersion(ctx, changeUpdateWaitsWithoutTimer, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+				_, _ = workflow.AwaitWithTimeout(ctx, 30*time.Second, saved)
+			} else {
+				_ = workflow.Await(ctx, saved)
+			}
 			return UpdateResult{Version: w.c.Version, Stage: w.c.Stage(workflow.Now(ctx))}, nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, cmd C) error {
