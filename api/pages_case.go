@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -182,8 +183,39 @@ func (a *app) renderCase(w http.ResponseWriter, r *http.Request, status int, fai
 		a.pageFail(w, r, err)
 		return
 	}
+	var fs caseForms
+	if err := a.caseOptions(r, p, v, teams, &fs); err != nil {
+		a.pageFail(w, r, err)
+		return
+	}
+	page := buildCasePage(caseInputs{v: v, entries: entries, names: names, teams: teams, options: fs, now: a.now(), failed: failed})
+	d := pageData{Title: page.Name, Section: "cases", Data: page}
+	if failed != nil {
+		d.Summary = failed.summary()
+	}
+	a.render(w, r, status, "case", d)
+}
+
+// caseInputs is what the case page is built from.
+type caseInputs struct {
+	v       CaseView
+	entries []postgres.TimelineEntry
+	names   map[string]string // staff id to name
+	teams   []postgres.Team
+	options caseForms // the forms' choices
+	now     time.Time
+	failed  *pageForm
+}
+
+// buildCasePage lays the case page out: the forms (each with a fresh
+// idempotency key, the failed one with what was typed and its errors), the
+// steps in order of their due dates with today among them, and the history
+// newest first.
+func buildCasePage(in caseInputs) casePage {
+	v, names, failed := in.v, in.names, in.failed
+	id := v.ID
 	teamName := map[string]string{}
-	for _, t := range teams {
+	for _, t := range in.teams {
 		teamName[t.ID] = t.Name
 	}
 	ownerLabel := func(o resettlement.Owner) string {
@@ -197,7 +229,7 @@ func (a *app) renderCase(w http.ResponseWriter, r *http.Request, status int, fai
 		return names[o.Staff] + " (" + tn + ")"
 	}
 
-	now := a.now()
+	now := in.now
 	today := resettlement.DateOf(now)
 	page := casePage{V: v, Name: v.Person.GivenName + " " + v.Person.FamilyName, Team: teamName[v.Team],
 		DOB: showDate(v.Person.DateOfBirth), Received: showDate(v.ReceivedOn), Progress: showTime(v.LastProgress),
@@ -219,6 +251,7 @@ func (a *app) renderCase(w http.ResponseWriter, r *http.Request, status int, fai
 	// Forms, each with a fresh idempotency key; the one in error keeps
 	// what was typed.
 	base := "/cases/" + id
+	page.Forms = in.options
 	fs := &page.Forms
 	fs.Assign = newForm("case-assign", base+"/assign", "owner", "note")
 	fs.Assessment = newForm("assessment", base+"/assessment", assessmentFields()...)
@@ -244,11 +277,6 @@ func (a *app) renderCase(w http.ResponseWriter, r *http.Request, status int, fai
 			}
 		}
 	}
-	if err := a.caseOptions(r, p, v, teams, fs); err != nil {
-		a.pageFail(w, r, err)
-		return
-	}
-
 	// The steps in order of their due dates, with today marked among them.
 	items := make([]timelineItem, 0, len(v.Steps)+1)
 	for _, s := range v.Steps {
@@ -300,8 +328,8 @@ func (a *app) renderCase(w http.ResponseWriter, r *http.Request, status int, fai
 	items = slices.Insert(items, at, timelineItem{Marker: "today", Date: showDate(today), When: relRelease(today, v.ReleaseDay)})
 	page.Timeline = items
 
-	for i := len(entries) - 1; i >= 0; i-- {
-		e := entries[i]
+	for i := len(in.entries) - 1; i >= 0; i-- {
+		e := in.entries[i]
 		by := "Throughgate"
 		if e.By != "" {
 			by = names[e.By]
@@ -311,12 +339,7 @@ func (a *app) renderCase(w http.ResponseWriter, r *http.Request, status int, fai
 	for _, pw := range v.Pathways {
 		page.Pathways = append(page.Pathways, pathwayRow{Pathway: pw.Pathway, Status: pw.Status})
 	}
-	title := page.Name
-	d := pageData{Title: title, Section: "cases", Data: page}
-	if failed != nil {
-		d.Summary = failed.summary()
-	}
-	a.render(w, r, status, "case", d)
+	return page
 }
 
 func plural(n int, word string) string {

@@ -363,9 +363,36 @@ func TestPagesInChromium(t *testing.T) {
 	s.submit("waiting with a note", `#act-housing-referral button[type="submit"]`)
 	s.expectText(".flash", "waiting on another agency")
 	s.expectText("#history", "Referred to Islington; waiting for their answer.")
+	// The case's own forms: the needs assessment, the release dates, pause
+	// and resume.
+	caseForm := func(id string) chromedp.Action[chromedp.Void] {
+		return chromedp.Click(chromedp.CSS(fmt.Sprintf(`#actions details:has(#%s) summary`, id)))
+	}
+	s.do("record the assessment", caseForm("assessment"),
+		chromedp.SetValue(chromedp.ID("assessment-needs-drugs-alcohol"), "support-not-required"),
+		chromedp.SetValue(chromedp.ID("assessment-needs-health"), "support-required"))
+	s.submit("record the assessment", `#assessment button[type="submit"]`)
+	s.expectText(".flash", "Needs assessment recorded")
+	s.expectText("#pathways", "Support not required", "Support required")
+	s.do("change the release dates", caseForm("dates"),
+		chromedp.SetValue(chromedp.ID("dates-release_dates-crd"), today.AddDays(41).String()))
+	s.submit("change the release dates without a reason", `#dates button[type="submit"]`)
+	s.expectText("#dates-reason-error", "Reason must be one of")
+	s.do("give a reason", chromedp.SetValue(chromedp.ID("dates-reason"), "recalculation"))
+	s.submit("change the release dates", `#dates button[type="submit"]`)
+	s.expectText(".flash", "Release dates changed")
+	s.expectText("#history", "Release dates changed (recalculation)")
+	s.do("pause", caseForm("pause"), chromedp.SetValue(chromedp.ID("pause-reason"), "Awaiting a court date"))
+	s.submit("pause", `#pause button[type="submit"]`)
+	s.expectText(".flash", "Case paused")
+	s.do("resume", caseForm("resume"))
+	s.submit("resume", `#resume button[type="submit"]`)
+	s.expectText(".flash", "Case resumed")
+
 	time.Sleep(6 * time.Second) // past the grace period: the passed windows are overdue now
 	s.open("/cases/" + caseID)
-	s.expectText("#step-needs-assessment", "Overdue")
+	s.expectText("#step-needs-assessment .tag-status", "Done") // the assessment recorded is the step done
+	s.expectText("#step-bank-account", "Overdue", "Blocks release")
 	s.shoot("case")
 
 	s.open("/cases")
@@ -390,7 +417,13 @@ func TestPagesInChromium(t *testing.T) {
 	deadline := time.Now().Add(40 * time.Second)
 	for {
 		s.open("/board")
-		if s.has(fmt.Sprintf(`tr input[value^="%s/"]`, caseID)) {
+		// Three overdue steps in the receiving team's queue: the housing
+		// referral, the bank account and, 5 s after the transfer, the handover.
+		n, err := chromedp.Run(s.ctx, chromedp.Evaluate[int](fmt.Sprintf(`document.querySelectorAll('tr input[value^="%s/"]').length`, caseID)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n >= 3 {
 			break
 		}
 		if time.Now().After(deadline) {
