@@ -237,6 +237,9 @@ func TestPagesRender(t *testing.T) {
 	} {
 		html := renderPage(t, a, name, d)
 		checkPage(t, name, html)
+		if name == "signin" && !strings.Contains(html, `href="/auth/oidc/login">Sign in with OpenID Connect`) {
+			t.Error("signin: no OpenID Connect button though OIDC is set up")
+		}
 		if !strings.Contains(html, `href="/dev/mail"`) {
 			t.Errorf("%s: no link to the development mailbox", name)
 		}

@@ -359,6 +359,7 @@ func TestPagesInChromium(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#act-housing-referral input[value="waiting"]`)))
 	s.submit("waiting with no note", `#act-housing-referral button[type="submit"]`)
 	s.expectText("#act-housing-referral-note-error", "note is required")
+	s.shoot("case-step-error")
 	s.do("say why", chromedp.SetValue(chromedp.ID("act-housing-referral-note"), "Referred to Islington; waiting for their answer."))
 	s.submit("waiting with a note", `#act-housing-referral button[type="submit"]`)
 	s.expectText(".flash", "waiting on another agency")
