@@ -266,7 +266,7 @@ func TestStepActions(t *testing.T) {
 		{ActOnStep{Meta: meta("2"), StepID: "immediate-needs", Action: ActionStart}, "cannot be started", StepInProgress},
 		{ActOnStep{Meta: meta("3"), StepID: "immediate-needs", Action: ActionComplete}, "", StepDone},
 		{ActOnStep{Meta: meta("4"), StepID: "immediate-needs", Action: ActionComplete}, "already done", StepDone},
-		{ActOnStep{Meta: Meta{RequestID: "5", By: "officer-1"}, StepID: "immediate-needs", Action: ActionReopen}, "a note is required", StepDone},
+		{ActOnStep{Meta: Meta{RequestID: "5", By: "officer-1"}, StepID: "immediate-needs", Action: ActionReopen}, "add a note saying why (a reopened step must say why)", StepDone},
 		{ActOnStep{Meta: meta("6"), StepID: "immediate-needs", Action: ActionReopen}, "", StepInProgress},
 		{ActOnStep{Meta: meta("7"), StepID: "bank-account", Action: ActionWaiting}, "", StepWaiting},
 		{ActOnStep{Meta: meta("8"), StepID: "bank-account", Action: ActionStart}, "", StepInProgress},

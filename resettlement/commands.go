@@ -59,6 +59,23 @@ const (
 	ActionNote      StepAction = "note" // a note with no change of status
 )
 
+// describe names the action in words for messages.
+func (a StepAction) describe() string {
+	switch a {
+	case ActionNotNeeded:
+		return "a step marked not needed must say why"
+	case ActionWaiting:
+		return "a step waiting on another agency must say on whom and for what"
+	case ActionDecline:
+		return "a declined step must say why"
+	case ActionReopen:
+		return "a reopened step must say why"
+	case ActionNote:
+		return "a note needs text"
+	}
+	return string(a)
+}
+
 // ActOnStep is a person working a step.
 type ActOnStep struct {
 	Meta
@@ -86,7 +103,7 @@ func (c *Case) ActOnStep(cmd ActOnStep, now time.Time) error {
 		return Errors{{"step_id", fmt.Sprintf("the case has no step %q", cmd.StepID)}}
 	}
 	if cmd.Action.needsNote() && cmd.NoteID == 0 {
-		return Errors{{"note", "a note is required to " + string(cmd.Action) + " a step"}}
+		return Errors{{"note", "add a note saying why (" + cmd.Action.describe() + ")"}}
 	}
 	var to StepStatus
 	switch cmd.Action {
