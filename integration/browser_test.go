@@ -358,7 +358,7 @@ func TestPagesInChromium(t *testing.T) {
 	s.do("open the housing step's form", chromedp.Click(chromedp.CSS(`#step-housing-referral summary`)),
 		chromedp.Click(chromedp.CSS(`#act-housing-referral input[value="waiting"]`)))
 	s.submit("waiting with no note", `#act-housing-referral button[type="submit"]`)
-	s.expectText("#act-housing-referral-note-error", "note is required")
+	s.expectText("#act-housing-referral-note-error", "add a note saying why")
 	s.shoot("case-step-error")
 	s.do("say why", chromedp.SetValue(chromedp.ID("act-housing-referral-note"), "Referred to Islington; waiting for their answer."))
 	s.submit("waiting with a note", `#act-housing-referral button[type="submit"]`)
