@@ -4,7 +4,10 @@ import (
 	"context"
 	"log/slog"
 
+	"go.temporal.io/sdk/client"
+
 	"github.com/throughgate/throughgate/internal/config"
+	"github.com/throughgate/throughgate/internal/postgres"
 	"github.com/throughgate/throughgate/internal/stack"
 )
 
@@ -14,19 +17,11 @@ func runAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return err
 	}
 	defer ln.Close()
-	if cfg.DatabaseURL == "" {
-		return errNeedDatabase
-	}
-	db, err := stack.OpenDB(ctx, cfg.DatabaseURL, false, logger)
+	db, c, release, err := connect(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	c, err := stack.DialTemporal(ctx, cfg, cfg.TemporalAddress, logger)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
+	defer release()
 	sender, err := stack.NewSender(cfg, logger)
 	if err != nil {
 		return err
@@ -37,19 +32,11 @@ func runAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 }
 
 func runWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
-	if cfg.DatabaseURL == "" {
-		return errNeedDatabase
-	}
-	db, err := stack.OpenDB(ctx, cfg.DatabaseURL, false, logger)
+	db, c, release, err := connect(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	c, err := stack.DialTemporal(ctx, cfg, cfg.TemporalAddress, logger)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
+	defer release()
 	w := stack.NewWorker(c, db, cfg, logger)
 	if err := w.Start(); err != nil {
 		return err
@@ -66,6 +53,24 @@ func runWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 	logger.Info("worker polling", "task_queue", "throughgate-cases")
 	<-ctx.Done()
 	return nil
+}
+
+// connect opens the database (refusing an out-of-date schema) and dials
+// Temporal: what both api and worker need. release closes both.
+func connect(ctx context.Context, cfg config.Config, logger *slog.Logger) (*postgres.DB, client.Client, func(), error) {
+	if cfg.DatabaseURL == "" {
+		return nil, nil, nil, errNeedDatabase
+	}
+	db, err := stack.OpenDB(ctx, cfg.DatabaseURL, false, logger)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c, err := stack.DialTemporal(ctx, cfg, cfg.TemporalAddress, logger)
+	if err != nil {
+		db.Close()
+		return nil, nil, nil, err
+	}
+	return db, c, func() { c.Close(); db.Close() }, nil
 }
 
 func runMigrate(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
