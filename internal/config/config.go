@@ -50,6 +50,7 @@ type Config struct {
 	SMTPHost          string
 	SMTPPort          int
 	SMTPTLS           string
+	SMTPTLSCA         string
 	SMTPAllowInsecure bool
 	SMTPAuth          string
 	SMTPUsername      string
@@ -139,6 +140,7 @@ var Settings = []Setting{
 	{Flag: "smtp-host", Env: "SMTP_HOST", Default: "", Help: "SMTP relay host (dev: its own server)", Commands: "api worker", set: str(func(c *Config) *string { return &c.SMTPHost })},
 	{Flag: "smtp-port", Env: "SMTP_PORT", Default: "587", Help: "SMTP relay port", Commands: "api worker", set: integer("SMTP_PORT", func(c *Config) *int { return &c.SMTPPort })},
 	{Flag: "smtp-tls", Env: "SMTP_TLS", Default: "starttls", Help: "starttls, implicit, or none (loopback only, with SMTP_ALLOW_INSECURE)", Commands: "api worker", set: str(func(c *Config) *string { return &c.SMTPTLS })},
+	{Flag: "smtp-tls-ca", Env: "SMTP_TLS_CA", Default: "", Help: "CA file to trust for the SMTP relay's certificate (default: the system's)", Commands: "api worker", set: str(func(c *Config) *string { return &c.SMTPTLSCA })},
 	{Flag: "smtp-allow-insecure", Env: "SMTP_ALLOW_INSECURE", Default: "false", Help: "allow SMTP without TLS to a loopback host", Commands: "api worker", set: boolean("SMTP_ALLOW_INSECURE", func(c *Config) *bool { return &c.SMTPAllowInsecure })},
 	{Flag: "smtp-auth", Env: "SMTP_AUTH", Default: "plain", Help: "plain, login, xoauth2, oauthbearer, or empty for none", Commands: "api worker", set: str(func(c *Config) *string { return &c.SMTPAuth })},
 	{Flag: "smtp-username", Env: "SMTP_USERNAME", Default: "", Help: "SMTP user name", Commands: "api worker", set: str(func(c *Config) *string { return &c.SMTPUsername })},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/textproto"
+	"strings"
 
 	gomail "github.com/wneessen/go-mail"
 )
@@ -124,5 +125,8 @@ func replyCode(err error) int {
 // configError wraps Validate's result so IsPermanent can recognise it.
 type configError struct{ err error }
 
-func (e *configError) Error() string { return "SMTP configuration: " + e.err.Error() }
+// Error is one line, so a start-up failure reads as one line too.
+func (e *configError) Error() string {
+	return "SMTP configuration: " + strings.ReplaceAll(e.err.Error(), "\n", "; ")
+}
 func (e *configError) Unwrap() error { return e.err }

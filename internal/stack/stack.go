@@ -88,17 +88,11 @@ func DialTemporal(ctx context.Context, cfg config.Config, hostPort string, logge
 			}
 			tc.Certificates = []tls.Certificate{cert}
 		}
-		if cfg.TemporalTLSCA != "" {
-			pem, err := os.ReadFile(cfg.TemporalTLSCA)
-			if err != nil {
-				return nil, fmt.Errorf("TEMPORAL_TLS_CA: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("TEMPORAL_TLS_CA %s holds no PEM certificate", cfg.TemporalTLSCA)
-			}
-			tc.RootCAs = pool
+		roots, err := loadCA("TEMPORAL_TLS_CA", cfg.TemporalTLSCA)
+		if err != nil {
+			return nil, err
 		}
+		tc.RootCAs = roots
 		opts.ConnectionOptions.TLS = tc
 	}
 	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
@@ -108,6 +102,23 @@ func DialTemporal(ctx context.Context, cfg config.Config, hostPort string, logge
 		return nil, fmt.Errorf("cannot reach Temporal at %s (TEMPORAL_ADDRESS): %w", hostPort, err)
 	}
 	return c, nil
+}
+
+// loadCA reads a PEM file of CA certificates named by a setting; nil (the
+// system's roots) when the setting is empty.
+func loadCA(setting, path string) (*x509.CertPool, error) {
+	if path == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", setting, err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s %s holds no PEM certificate", setting, path)
+	}
+	return pool, nil
 }
 
 // NewWorker registers the workflow and its activities on the task queue.
