@@ -180,8 +180,8 @@ func TestOIDCSignIn(t *testing.T) {
 	f.set(func(f *fakeProvider) { f.email = "Olu.Officer@pvi.example.org" })
 	b := browser()
 	status, body := get(t, b, d.URL+"/auth/oidc/login")
-	if status != http.StatusNotFound { // signed in and sent to "/", where the pages will be
-		t.Fatalf("after sign-in: %d %s", status, body)
+	if status != http.StatusOK { // signed in and sent to the home page
+		t.Fatalf("after sign-in: %d %.300s", status, body)
 	}
 	status, body = get(t, b, d.URL+"/api/v1/me")
 	var me api.Me

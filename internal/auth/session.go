@@ -62,6 +62,9 @@ func (s *Sessions) Start(ctx context.Context, w http.ResponseWriter, staffID, me
 	}
 	http.SetCookie(w, &http.Cookie{Name: s.Cookie.Name, Value: plain, Path: "/", MaxAge: int(s.Absolute.Seconds()),
 		Secure: s.Cookie.Secure, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	// Sweep sessions that have expired, so the table holds live ones only.
+	// Lookups refuse expired sessions anyway; this is housekeeping.
+	_, _ = s.DB.DeleteExpiredSessions(ctx, s.Idle)
 	return nil
 }
 
