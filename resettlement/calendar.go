@@ -68,6 +68,9 @@ func (Calendar) BankHolidays(year int) []Date {
 
 // IsBankHoliday reports whether d is a bank holiday in England and Wales.
 func (c Calendar) IsBankHoliday(d Date) bool {
+	if d.Year >= tableFrom && d.Year <= tableTo {
+		return holidayTable[d]
+	}
 	for _, h := range c.BankHolidays(d.Year) {
 		if h == d {
 			return true
@@ -75,6 +78,22 @@ func (c Calendar) IsBankHoliday(d Date) bool {
 	}
 	return false
 }
+
+// holidayTable holds the bank holidays of the years any case can touch,
+// worked out once at start: working-day arithmetic asks about every day it
+// steps over, and the managers' board does that for thousands of steps.
+// It is never written after init, so workflows may read it.
+const tableFrom, tableTo = 1990, 2100
+
+var holidayTable = func() map[Date]bool {
+	m := map[Date]bool{}
+	for y := tableFrom; y <= tableTo; y++ {
+		for _, d := range EnglandAndWales.BankHolidays(y) {
+			m[d] = true
+		}
+	}
+	return m
+}()
 
 // IsWorkingDay reports whether d is neither a weekend nor a bank holiday.
 func (c Calendar) IsWorkingDay(d Date) bool {
