@@ -189,23 +189,10 @@ func (a *app) apply(r *http.Request, p *auth.Principal, caseID, key, update, not
 		return ActionResult{}, detail, fieldProblem(errs)
 	}
 	res, err := a.Cases.Update(ctx, caseID, update, cmd)
-	if errors.Is(err, casework.ErrCaseNotFound) && a.closed(ctx, caseID) {
-		err = casework.ErrCaseClosed // Temporal answers "not found" for an update to a finished workflow
-	}
 	if err != nil {
 		return ActionResult{}, detail, updateProblem(err)
 	}
 	return ActionResult{CaseID: caseID, Version: res.Version, Stage: res.Stage}, detail, nil
-}
-
-// closed reports whether the case has been closed, by its workflow's
-// final state or else the read model.
-func (a *app) closed(ctx context.Context, caseID string) bool {
-	if st, err := a.Cases.State(ctx, caseID); err == nil && st.Case != nil {
-		return st.Case.Closed
-	}
-	rec, err := a.DB.Case(ctx, caseID)
-	return err == nil && rec.ClosedAt != nil
 }
 
 // updateProblem maps the workflow's answer to a problem.

@@ -102,13 +102,6 @@ func (a *app) openCase(w http.ResponseWriter, r *http.Request) {
 	}
 	id, created, err := a.Cases.Open(ctx, req)
 	var exists *postgres.OpenCaseExistsError
-	if errors.As(err, &exists) && req.RequestID != "" {
-		// Both unique indexes refuse a retried open; PostgreSQL may name
-		// either. A case this very request opened is a retry, not a clash.
-		if first, ferr := a.DB.CaseOpenedBy(ctx, req.RequestID); ferr == nil && first == exists.CaseID {
-			id, created, err = first, false, nil
-		}
-	}
 	switch {
 	case errors.As(err, &exists):
 		pe := problem(http.StatusConflict, "This person already has an open case for this booking.")

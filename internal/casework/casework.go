@@ -177,7 +177,15 @@ func (s *Service) Update(ctx context.Context, caseID, update string, cmd interfa
 	if err == nil {
 		err = h.Get(ctx, &res)
 	}
-	return res, translate(err)
+	err = translate(err)
+	if errors.Is(err, ErrCaseNotFound) {
+		// Temporal answers "not found" for an update to a finished
+		// workflow: the read model knows whether the case is closed.
+		if rec, derr := s.DB.Case(ctx, caseID); derr == nil && rec.ClosedAt != nil {
+			err = ErrCaseClosed
+		}
+	}
+	return res, err
 }
 
 // State asks the case's workflow for its live state.

@@ -63,9 +63,14 @@ func (db *DB) CreateCase(ctx context.Context, nc NewCase) (id string, created bo
 	switch {
 	case err == nil:
 		return nc.ID, true, nil
-	case isUniqueViolation(err, "cases_open_request"):
-		err = db.q.QueryRow(ctx, `select id from cases where open_request = $1`, nc.RequestID).Scan(&id)
-		return id, false, err
+	case isUniqueViolation(err, "") && nc.RequestID != "":
+		// A retry collides with both unique indexes, and PostgreSQL may
+		// name either: the request id decides whether this is a retry.
+		if first, ferr := db.CaseOpenedBy(ctx, nc.RequestID); ferr == nil {
+			return first, false, nil
+		}
+	}
+	switch {
 	case isUniqueViolation(err, "cases_one_open_per_booking"):
 		if qerr := db.q.QueryRow(ctx, `select id from cases where prison_number = $1 and booking = $2 and closed_at is null`,
 			p.PrisonNumber, p.Booking).Scan(&id); qerr != nil {
