@@ -405,3 +405,32 @@ func (a *app) bulkReassign(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, out)
 }
+
+// Undeliverables is the body of GET /api/v1/board/undeliverable.
+type Undeliverables struct {
+	Items []postgres.Undeliverable `json:"items"`
+}
+
+// getUndeliverable lists the reminders and escalations about the manager's
+// teams' cases that no mail server would take: each is a person who was
+// never told, so the board shows them beside the overdue steps.
+func (a *app) getUndeliverable(w http.ResponseWriter, r *http.Request) {
+	_, scope, perr := boardScope(r)
+	if perr != nil {
+		writeErr(w, perr)
+		return
+	}
+	items, err := a.DB.UndeliverableEmails(r.Context(), scope.Teams)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if items == nil {
+		items = []postgres.Undeliverable{}
+	}
+	if err := a.audit(r, "board.undeliverable", "", fmt.Sprintf("shown=%d", len(items))); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, Undeliverables{Items: items})
+}

@@ -40,6 +40,9 @@ type boardPage struct {
 	Owners         []option
 	CSV            string
 	Return         string
+	// Undeliverable are emails about these teams' cases that no mail
+	// server would take: people who were never told.
+	Undeliverable []postgres.Undeliverable
 }
 
 type boardRow struct {
@@ -111,6 +114,10 @@ func (a *app) renderBoard(w http.ResponseWriter, r *http.Request, status int, q 
 	}
 	filters := boardFilterQuery(q)
 	page := boardPage{Total: len(items), CSV: "/board.csv", Return: "/board"}
+	if page.Undeliverable, err = a.DB.UndeliverableEmails(ctx, scope.Teams); err != nil {
+		a.pageFail(w, r, err)
+		return
+	}
 	if len(filters) > 0 {
 		page.CSV += "?" + filters.Encode()
 		page.Return += "?" + filters.Encode()

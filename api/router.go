@@ -113,6 +113,7 @@ func New(d Deps) http.Handler {
 			r.Get("/board", a.getBoard)
 			r.Get("/board/summary", a.getBoardSummary)
 			r.Post("/board/reassign", a.bulkReassign)
+			r.Get("/board/undeliverable", a.getUndeliverable)
 
 			r.Get("/staff", a.listStaff)
 			r.Post("/staff", a.createStaff)

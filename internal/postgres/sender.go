@@ -124,11 +124,11 @@ type Undeliverable struct {
 }
 
 // UndeliverableEmails lists undeliverable emails about the teams' open cases,
-// newest first (all teams when teams is empty).
+// newest first.
 func (db *DB) UndeliverableEmails(ctx context.Context, teams []string) ([]Undeliverable, error) {
 	rows, err := db.q.Query(ctx, `select o.id, o.case_id, c.team_id, o.recipient, o.kind, coalesce(o.last_error, ''), o.created_at
 		from outbox o join cases c on c.id = o.case_id
-		where o.state = 'undeliverable' and c.closed_at is null and (cardinality($1::text[]) = 0 or c.team_id = any($1))
+		where o.state = 'undeliverable' and c.closed_at is null and c.team_id = any($1)
 		order by o.id desc limit 500`, teams)
 	if err != nil {
 		return nil, err
