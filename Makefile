@@ -5,14 +5,14 @@ export GOTOOLCHAIN := local
 GO ?= go
 BIN := bin/throughgate
 
-.PHONY: run test build lint migrate bench deps clean
+.PHONY: run test build lint migrate bench deps go postgres chromium clean
 
 ## run: the dev stack — PostgreSQL, Temporal, SMTP, worker and API in one process
-run: deps build
+run: go postgres build
 	./$(BIN) dev
 
 ## test: every test, against a real PostgreSQL, Temporal server and SMTP server
-test: deps
+test: go postgres chromium
 	$(GO) test -count=1 ./...
 
 ## build: the throughgate binary in bin/
@@ -30,13 +30,21 @@ migrate: build
 	./$(BIN) migrate
 
 ## bench: the benchmarks, whose figures the notes quote
-bench: deps
+bench: go postgres
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-## deps: check Go, and install PostgreSQL's server programs and Chromium (for the browser tests) if they are missing
-deps:
+## deps: everything the tests need
+deps: go postgres chromium
+
+go:
 	@command -v $(GO) >/dev/null || { echo "Go is not installed: install Go 1.26.8 from https://go.dev/dl/"; exit 1; }
+
+# PostgreSQL's server programs, for dev's private cluster (installed with apt-get if missing).
+postgres:
 	@bash .ci/ensure-postgres
+
+# Chromium, for the browser tests (installed with apt-get if missing).
+chromium:
 	@bash .ci/ensure-chromium
 
 clean:
