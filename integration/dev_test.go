@@ -481,7 +481,7 @@ func TestFullCaseOnTheRealServer(t *testing.T) {
 		}
 	}
 	if _, err := d.Cases.Update(ctx, id, workflows.UpdateRecordAssessment, resettlement.RecordAssessment{
-		Meta: resettlement.Meta{RequestID: "full-assess", By: "officer-1"},
+		Meta:  resettlement.Meta{RequestID: "full-assess", By: "officer-1"},
 		Needs: []resettlement.PathwayNeed{{Pathway: resettlement.DrugsAlcohol, Status: resettlement.PathwaySupportRequired}}}); err != nil {
 		t.Fatal(err)
 	}
