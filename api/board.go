@@ -67,15 +67,7 @@ func readBoardQuery(q url.Values, paged bool) (boardQuery, *problemError) {
 			errs.Add(k, "is not a filter of the board")
 		}
 	}
-	if bq.establishment != "" && !resettlement.ValidEstablishment(bq.establishment) {
-		errs.Add("establishment", "must be a three-letter prison code such as PVI")
-	}
-	if bq.team != "" && !resettlement.ValidID(bq.team) {
-		errs.Add("team", "is not a team id")
-	}
-	if bq.owner != "" && !resettlement.ValidID(bq.owner) {
-		errs.Add("owner", "is not a staff id")
-	}
+	checkWhoFilters(&errs, bq.establishment, bq.team, bq.owner)
 	if bq.pathway != "" && !bq.pathway.Valid() {
 		errs.Add("pathway", "is not one of the seven pathways")
 	}
@@ -184,20 +176,30 @@ func (a *app) boardItems(r *http.Request, scope postgres.Scope, bq boardQuery) (
 	return items, nil
 }
 
-func (a *app) getBoard(w http.ResponseWriter, r *http.Request) {
+// boardRequest checks who asks and what they filter by, and grades their
+// board; ok is false once it has answered with a problem.
+func (a *app) boardRequest(w http.ResponseWriter, r *http.Request, paged bool) (bq boardQuery, items []BoardItem, ok bool) {
 	_, scope, perr := boardScope(r)
 	if perr != nil {
 		writeErr(w, perr)
-		return
+		return bq, nil, false
 	}
-	bq, p := readBoardQuery(r.URL.Query(), true)
+	bq, p := readBoardQuery(r.URL.Query(), paged)
 	if p != nil {
 		writeErr(w, p)
-		return
+		return bq, nil, false
 	}
 	items, err := a.boardItems(r, scope, bq)
 	if err != nil {
 		a.fail(w, r, err)
+		return bq, nil, false
+	}
+	return bq, items, true
+}
+
+func (a *app) getBoard(w http.ResponseWriter, r *http.Request) {
+	bq, items, ok := a.boardRequest(w, r, true)
+	if !ok {
 		return
 	}
 	out := Board{Total: len(items), Items: []BoardItem{}}
@@ -239,19 +241,8 @@ type BoardSummary struct {
 }
 
 func (a *app) getBoardSummary(w http.ResponseWriter, r *http.Request) {
-	_, scope, perr := boardScope(r)
-	if perr != nil {
-		writeErr(w, perr)
-		return
-	}
-	bq, p := readBoardQuery(r.URL.Query(), false)
-	if p != nil {
-		writeErr(w, p)
-		return
-	}
-	items, err := a.boardItems(r, scope, bq)
-	if err != nil {
-		a.fail(w, r, err)
+	_, items, ok := a.boardRequest(w, r, false)
+	if !ok {
 		return
 	}
 	teams, pathways := map[string]*BoardCount{}, map[string]*BoardCount{}

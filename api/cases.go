@@ -360,20 +360,26 @@ func filterFromQuery(q url.Values) (CaseSearch, *problemError) {
 	return s, nil
 }
 
+// checkWhoFilters checks the establishment, team and owner filters the case
+// list and the board share.
+func checkWhoFilters(errs *resettlement.Errors, establishment, team, owner string) {
+	if establishment != "" && !resettlement.ValidEstablishment(establishment) {
+		errs.Add("establishment", "must be a three-letter prison code such as PVI")
+	}
+	if team != "" && !resettlement.ValidID(team) {
+		errs.Add("team", "is not a team id")
+	}
+	if owner != "" && !resettlement.ValidID(owner) {
+		errs.Add("owner", "is not a staff id")
+	}
+}
+
 // toFilter checks the filters and turns them into the store's.
 func (s CaseSearch) toFilter(scope postgres.Scope, now time.Time) (postgres.CaseFilter, *problemError) {
 	var errs resettlement.Errors
 	f := postgres.CaseFilter{Scope: scope, Establishment: s.Establishment, Team: s.Team, Owner: s.Owner, Stage: s.Stage,
 		Stalled: s.Stalled, Overdue: s.Overdue, ReleaseWithin: s.ReleaseWithinDays, Q: strings.TrimSpace(s.Q), Limit: s.Limit, Now: now}
-	if s.Establishment != "" && !resettlement.ValidEstablishment(s.Establishment) {
-		errs.Add("establishment", "must be a three-letter prison code such as PVI")
-	}
-	if s.Team != "" && !resettlement.ValidID(s.Team) {
-		errs.Add("team", "is not a team id")
-	}
-	if s.Owner != "" && !resettlement.ValidID(s.Owner) {
-		errs.Add("owner", "is not a staff id")
-	}
+	checkWhoFilters(&errs, s.Establishment, s.Team, s.Owner)
 	if s.Stage != "" && !contains(stages, s.Stage) {
 		errs.Add("stage", "must be one of "+strings.Join(stages, ", "))
 	}

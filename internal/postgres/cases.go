@@ -137,19 +137,10 @@ func (db *DB) SaveCase(ctx context.Context, p Projection) error {
 				return err
 			}
 			rows := make([][]any, len(c.Steps))
-			for i, s := range c.Steps {
-				var due *time.Time
-				if !s.Due.IsZero() {
-					due = &s.Due
-				}
-				var staff *string
-				if s.Owner.Staff != "" {
-					staff = &s.Owner.Staff
-				}
-				rows[i] = []any{c.ID, s.ID, string(s.Kind), s.Title, string(s.Pathway), string(s.Status), staff, s.Owner.Team, s.Blocking, due, date(s.DueDate), s.Updated}
+			for i, st := range c.Steps {
+				rows[i] = stepRow(c.ID, st)
 			}
-			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"steps"},
-				[]string{"case_id", "id", "kind", "title", "pathway", "status", "owner_staff", "owner_team", "blocking", "due", "due_date", "updated"},
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"steps"}, stepColumns,
 				pgx.CopyFromRows(rows)); err != nil {
 				return err
 			}
@@ -168,6 +159,22 @@ func (db *DB) SaveCase(ctx context.Context, p Projection) error {
 		}
 		return nil
 	})
+}
+
+// stepColumns and stepRow are how a domain step is written to the steps
+// table, by the projection and by the benchmarks' bulk loader alike.
+var stepColumns = []string{"case_id", "id", "kind", "title", "pathway", "status", "owner_staff", "owner_team", "blocking", "due", "due_date", "updated"}
+
+func stepRow(caseID string, s resettlement.Step) []any {
+	var due *time.Time
+	if !s.Due.IsZero() {
+		due = &s.Due
+	}
+	var staff *string
+	if s.Owner.Staff != "" {
+		staff = &s.Owner.Staff
+	}
+	return []any{caseID, s.ID, string(s.Kind), s.Title, string(s.Pathway), string(s.Status), staff, s.Owner.Team, s.Blocking, due, date(s.DueDate), s.Updated}
 }
 
 // ErrNotFound means there is no such row.

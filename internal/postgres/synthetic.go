@@ -46,17 +46,8 @@ func (db *DB) LoadSynthetic(ctx context.Context, cases []SyntheticCase) error {
 		caseRows = append(caseRows, []any{c.ID, p.PrisonNumber, p.Booking, p.GivenName, p.FamilyName, date(p.DateOfBirth),
 			p.LocalAuthority, "synthetic", c.Version, c.Establishment, c.Team, owner, string(sc.Stage), sc.Stalled,
 			nextDue, releaseDay, date(c.ReceivedOn), c.LastProgress, state})
-		for _, s := range c.Steps {
-			var due *time.Time
-			if !s.Due.IsZero() {
-				due = &s.Due
-			}
-			var staff *string
-			if s.Owner.Staff != "" {
-				staff = &s.Owner.Staff
-			}
-			stepRows = append(stepRows, []any{c.ID, s.ID, string(s.Kind), s.Title, string(s.Pathway), string(s.Status), staff,
-				s.Owner.Team, s.Blocking, due, date(s.DueDate), s.Updated})
+		for _, st := range c.Steps {
+			stepRows = append(stepRows, stepRow(c.ID, st))
 		}
 	}
 	return pgx.BeginFunc(ctx, db.q, func(tx pgx.Tx) error {
@@ -65,9 +56,7 @@ func (db *DB) LoadSynthetic(ctx context.Context, cases []SyntheticCase) error {
 			"stage", "stalled", "next_due", "release_day", "received_on", "last_progress", "state"}, pgx.CopyFromRows(caseRows)); err != nil {
 			return err
 		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"steps"},
-			[]string{"case_id", "id", "kind", "title", "pathway", "status", "owner_staff", "owner_team", "blocking", "due", "due_date", "updated"},
-			pgx.CopyFromRows(stepRows)); err != nil {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"steps"}, stepColumns, pgx.CopyFromRows(stepRows)); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, "analyze cases; analyze steps")
