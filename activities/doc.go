@@ -1,8 +1,15 @@
-// Package activities holds the side effects of the ReleaseCase workflow:
-// writing the case's read model to PostgreSQL, raising reminder and
-// escalation emails into the outbox, and telling teams of a transfer.
+// Package activities holds the side effects of Throughgate's workflows:
+// writing the case's read model to PostgreSQL (save_case.go), raising
+// reminder and escalation emails into the outbox (raise_alarm.go), telling
+// teams of a transfer (notify_transfer.go), and writing the daily digests
+// (send_digests.go).
 //
-// Each activity is idempotent — the workflow may run it again after a
-// timeout or a worker crash — and holds its dependencies on the Activities
-// struct, as Temporal's reference application does.
+// As in Temporal's reference application, each activity is a method on the
+// Activities struct, which holds the dependencies. The activities' names,
+// inputs and results are the workflows' contract, declared in package
+// workflows (workflows.Activities and the Activity* names beside the types),
+// so the workflows need not import this package or the database it uses.
+//
+// Each activity is idempotent: the workflow may run it again after a timeout
+// or a worker crash.
 package activities

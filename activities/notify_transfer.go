@@ -3,27 +3,16 @@ package activities
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/throughgate/throughgate/internal/mail"
 	"github.com/throughgate/throughgate/resettlement"
+	"github.com/throughgate/throughgate/workflows"
 )
 
-// TransferNotice tells the sending and receiving teams that a case moved.
-type TransferNotice struct {
-	CaseID      string            `json:"case_id"`
-	Seq         int               `json:"seq"` // the transfer's event number, unique within the case
-	From        string            `json:"from"`
-	FromTeam    string            `json:"from_team"`
-	To          string            `json:"to"`
-	ToTeam      string            `json:"to_team"`
-	HandoverDue time.Time         `json:"handover_due"`
-	ReleaseDay  resettlement.Date `json:"release_day,omitempty"`
-}
-
-// NotifyTransfer emails both teams' queues (and the receiving manager), so
-// nobody is lost between prisons.
-func (a *Activities) NotifyTransfer(ctx context.Context, n TransferNotice) error {
+// NotifyTransfer is the activity workflows.ActivityNotifyTransfer: it emails
+// both teams' queues (and the receiving manager), so nobody is lost between
+// prisons.
+func (a *Activities) NotifyTransfer(ctx context.Context, n workflows.TransferNotice) error {
 	key := fmt.Sprintf("transfer/%d", n.Seq)
 	data := mail.Alert{Kind: mail.KindNotice, CaseRef: n.CaseID, Headline: fmt.Sprintf("Transferred in from %s", n.From),
 		Due: n.HandoverDue, Severity: "medium", CaseURL: a.BaseURL + "/cases/" + n.CaseID, ReleaseUnknown: n.ReleaseDay.IsZero()}

@@ -10,26 +10,8 @@ import (
 	"github.com/throughgate/throughgate/internal/mail"
 	"github.com/throughgate/throughgate/internal/postgres"
 	"github.com/throughgate/throughgate/resettlement"
+	"github.com/throughgate/throughgate/workflows"
 )
-
-// AlarmInput is an alarm to deliver. It carries ids, dates and step states
-// only; the activity looks up who is to be told.
-type AlarmInput struct {
-	CaseID        string               `json:"case_id"`
-	Establishment string               `json:"establishment"`
-	Team          string               `json:"team"`
-	Alarm         resettlement.Alarm   `json:"alarm"`
-	Step          *resettlement.Step   `json:"step,omitempty"` // nil for case-wide alarms
-	Urgency       resettlement.Urgency `json:"urgency"`
-	ReleaseDay    resettlement.Date    `json:"release_day,omitempty"`
-	Unassigned    []string             `json:"unassigned,omitempty"` // for AlarmUnassigned
-}
-
-// AlarmResult says what was written, for the workflow's logs and tests.
-type AlarmResult struct {
-	Recipients []string `json:"recipients"` // staff or team ids told
-	Written    int      `json:"written"`    // new outbox rows (0 when raised before)
-}
 
 // recipient is someone an alarm goes to.
 type recipient struct {
@@ -38,15 +20,16 @@ type recipient struct {
 	muted           []string // kinds of email this person turned off
 }
 
-// RaiseAlarm puts the alarm's emails in the outbox, one per recipient. The
-// outbox's unique key (case, alarm, recipient) makes a second run a no-op.
+// RaiseAlarm is the activity workflows.ActivityRaiseAlarm: it puts the
+// alarm's emails in the outbox, one per recipient. The outbox's unique key
+// (case, alarm, recipient) makes a second run a no-op.
 //
 // Who is told: reminders go to the step's owner, or the team's queue address
 // when the step is unassigned or its owner is away or gone; escalation level
 // 1 goes to the owner's team manager, level 2 to the head of service;
 // unassigned steps go to the queue and its manager; a stalled case to the
 // manager of the case's team.
-func (a *Activities) RaiseAlarm(ctx context.Context, in AlarmInput) (AlarmResult, error) {
+func (a *Activities) RaiseAlarm(ctx context.Context, in workflows.AlarmInput) (workflows.AlarmResult, error) {
 	team := in.Team
 	if in.Step != nil {
 		team = in.Step.Owner.Team
@@ -63,10 +46,10 @@ func (a *Activities) RaiseAlarm(ctx context.Context, in AlarmInput) (AlarmResult
 	case resettlement.AlarmStalled:
 		to, err = a.escalation(ctx, team, 1)
 	default:
-		return AlarmResult{}, fmt.Errorf("unknown alarm kind %q", in.Alarm.Kind)
+		return workflows.AlarmResult{}, fmt.Errorf("unknown alarm kind %q", in.Alarm.Kind)
 	}
 	if err != nil {
-		return AlarmResult{}, err
+		return workflows.AlarmResult{}, err
 	}
 	data := alertEmail(in, a.BaseURL)
 	return a.enqueue(ctx, in.CaseID, in.Alarm.Key, string(in.Alarm.Kind), "alert", data, to)
@@ -74,7 +57,7 @@ func (a *Activities) RaiseAlarm(ctx context.Context, in AlarmInput) (AlarmResult
 
 // alertEmail is what the email says: the step, its dates and urgency, and a
 // link — no personal data of the person in custody.
-func alertEmail(in AlarmInput, baseURL string) mail.Alert {
+func alertEmail(in workflows.AlarmInput, baseURL string) mail.Alert {
 	u := in.Urgency
 	e := mail.Alert{Kind: mail.KindReminder, CaseRef: in.CaseID, DaysOverdue: u.DaysOverdue,
 		ReleaseUnknown: u.DaysToRelease == nil, Severity: u.Severity.String(), CaseURL: baseURL + "/cases/" + in.CaseID}
@@ -102,8 +85,8 @@ func alertEmail(in AlarmInput, baseURL string) mail.Alert {
 
 // enqueue writes one outbox row per recipient, less those who turned this
 // kind of email off.
-func (a *Activities) enqueue(ctx context.Context, caseID, key, kind, template string, data mail.Alert, to []recipient) (AlarmResult, error) {
-	var res AlarmResult
+func (a *Activities) enqueue(ctx context.Context, caseID, key, kind, template string, data mail.Alert, to []recipient) (workflows.AlarmResult, error) {
+	var res workflows.AlarmResult
 	for _, r := range to {
 		if slices.Contains(r.muted, kind) {
 			continue

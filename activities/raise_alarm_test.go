@@ -6,6 +6,7 @@ import (
 
 	"github.com/throughgate/throughgate/internal/mail"
 	"github.com/throughgate/throughgate/resettlement"
+	"github.com/throughgate/throughgate/workflows"
 )
 
 // The delivery path itself (directory look-ups, outbox rows, emails) is
@@ -17,17 +18,17 @@ func TestAlertEmail(t *testing.T) {
 	nine := 9
 	tests := []struct {
 		name string
-		in   AlarmInput
+		in   workflows.AlarmInput
 		want mail.Alert
 	}{
 		{"reminder, not overdue",
-			AlarmInput{CaseID: "c1", Alarm: resettlement.Alarm{Kind: resettlement.AlarmReminder}, Step: step, Urgency: resettlement.Urgency{DaysToRelease: &nine}},
+			workflows.AlarmInput{CaseID: "c1", Alarm: resettlement.Alarm{Kind: resettlement.AlarmReminder}, Step: step, Urgency: resettlement.Urgency{DaysToRelease: &nine}},
 			mail.Alert{Kind: mail.KindReminder, CaseRef: "c1", StepTitle: "Housing: duty to refer", Due: due, DaysToRelease: 9, Severity: "low", Action: step.Action(), CaseURL: "https://tg.example/cases/c1"}},
 		{"escalation with no release date",
-			AlarmInput{CaseID: "c1", Alarm: resettlement.Alarm{Kind: resettlement.AlarmEscalation, Level: 2}, Step: step, Urgency: resettlement.Urgency{Severity: resettlement.SeverityHigh, DaysOverdue: 8}},
+			workflows.AlarmInput{CaseID: "c1", Alarm: resettlement.Alarm{Kind: resettlement.AlarmEscalation, Level: 2}, Step: step, Urgency: resettlement.Urgency{Severity: resettlement.SeverityHigh, DaysOverdue: 8}},
 			mail.Alert{Kind: mail.KindEscalation, Level: 2, CaseRef: "c1", StepTitle: "Housing: duty to refer", Due: due, DaysOverdue: 8, ReleaseUnknown: true, Severity: "high", Action: step.Action(), CaseURL: "https://tg.example/cases/c1"}},
 		{"steps in the queue",
-			AlarmInput{CaseID: "c1", Alarm: resettlement.Alarm{Kind: resettlement.AlarmUnassigned}, Unassigned: []string{"GP registration"}, Urgency: resettlement.Urgency{DaysToRelease: &nine}},
+			workflows.AlarmInput{CaseID: "c1", Alarm: resettlement.Alarm{Kind: resettlement.AlarmUnassigned}, Unassigned: []string{"GP registration"}, Urgency: resettlement.Urgency{DaysToRelease: &nine}},
 			mail.Alert{Kind: mail.KindNotice, CaseRef: "c1", Headline: "Steps waiting in the team queue", Steps: []string{"GP registration"}, DaysToRelease: 9, Severity: "low", Action: "Give each step in the team queue an owner.", CaseURL: "https://tg.example/cases/c1"}},
 	}
 	for _, tt := range tests {
@@ -42,7 +43,7 @@ func TestAlertEmail(t *testing.T) {
 			t.Errorf("%s: does not render: %v", tt.name, err)
 		}
 	}
-	stalled := alertEmail(AlarmInput{CaseID: "c1", Alarm: resettlement.Alarm{Kind: resettlement.AlarmStalled}}, "https://tg.example")
+	stalled := alertEmail(workflows.AlarmInput{CaseID: "c1", Alarm: resettlement.Alarm{Kind: resettlement.AlarmStalled}}, "https://tg.example")
 	if stalled.Kind != mail.KindNotice || stalled.Headline == "" {
 		t.Errorf("stalled: %+v", stalled)
 	}

@@ -14,10 +14,11 @@ import (
 // the reminder ladder warns ahead by.
 const digestHorizon = 3
 
-// SendDigests writes one digest per reader into the outbox, listing every
-// open step they own that is overdue or due within three working days, and
-// folds the reminders held back for them into it. It is idempotent per day:
-// the digest's outbox key is the day.
+// SendDigests is the activity workflows.ActivitySendDigests: it writes one
+// digest per reader into the outbox, listing every open step they own that
+// is overdue or due within three working days, and folds the reminders held
+// back for them into it. It is idempotent per day: the digest's outbox key
+// is the day.
 func (a *Activities) SendDigests(ctx context.Context, day resettlement.Date) (int, error) {
 	readers, err := a.DB.DigestReaders(ctx)
 	if err != nil {

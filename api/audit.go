@@ -5,9 +5,10 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/throughgate/throughgate/internal/auth"
+	"github.com/throughgate/throughgate/internal/casework"
 	"github.com/throughgate/throughgate/internal/postgres"
 	"github.com/throughgate/throughgate/resettlement"
 )
@@ -18,7 +19,7 @@ type AuditPage struct {
 	NextCursor string                `json:"next_cursor,omitempty"`
 }
 
-func readAuditFilter(q url.Values, paged bool) (postgres.AuditFilter, *problemError) {
+func readAuditFilter(q url.Values, paged bool) (postgres.AuditFilter, error) {
 	f := postgres.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action"), CaseID: q.Get("case_id"), Limit: 100}
 	var errs resettlement.Errors
 	for k := range q {
@@ -71,27 +72,24 @@ func readAuditFilter(q url.Values, paged bool) (postgres.AuditFilter, *problemEr
 		f.Before = n
 	}
 	if len(errs) > 0 {
-		return f, fieldProblem(errs)
+		return f, casework.FieldsError(errs)
 	}
 	return f, nil
 }
 
-func (a *app) listAudit(w http.ResponseWriter, r *http.Request) {
+func (a *app) listAudit(w http.ResponseWriter, r *http.Request) error {
 	if p := requireAdmin(r); p != nil {
-		writeErr(w, p)
-		return
+		return p
 	}
 	f, p := readAuditFilter(r.URL.Query(), true)
 	if p != nil {
-		writeErr(w, p)
-		return
+		return p
 	}
 	limit := f.Limit
 	f.Limit++
 	list, err := a.DB.AuditLog(r.Context(), f)
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	out := AuditPage{Items: list}
 	if len(list) > limit {
@@ -101,37 +99,25 @@ func (a *app) listAudit(w http.ResponseWriter, r *http.Request) {
 	if out.Items == nil {
 		out.Items = []postgres.AuditEntry{}
 	}
-	writeJSON(w, http.StatusOK, out)
-}
-
-// csvSafe keeps a spreadsheet from reading a cell as a formula.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
+	return writeJSON(w, http.StatusOK, out)
 }
 
 // exportAudit streams the audit log as CSV, newest first, in pages.
-func (a *app) exportAudit(w http.ResponseWriter, r *http.Request) {
+func (a *app) exportAudit(w http.ResponseWriter, r *http.Request) error {
 	if p := requireAdmin(r); p != nil {
-		writeErr(w, p)
-		return
+		return p
 	}
 	f, p := readAuditFilter(r.URL.Query(), false)
 	if p != nil {
-		writeErr(w, p)
-		return
+		return p
 	}
-	if err := a.audit(r, "audit.export", "", ""); err != nil {
-		a.fail(w, r, err)
-		return
+	if err := a.Cases.Audit(r.Context(), auth.FromContext(r.Context()), "audit.export", "", ""); err != nil {
+		return err
 	}
 	f.Limit = 1000
 	first, err := a.DB.AuditLog(r.Context(), f)
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="throughgate-audit.csv"`)
@@ -141,8 +127,8 @@ func (a *app) exportAudit(w http.ResponseWriter, r *http.Request) {
 	page := first
 	for len(page) > 0 {
 		for _, e := range page {
-			_ = cw.Write([]string{strconv.FormatInt(e.ID, 10), e.At.UTC().Format(time.RFC3339Nano), csvSafe(e.Actor),
-				csvSafe(e.Action), csvSafe(e.CaseID), csvSafe(e.Detail), csvSafe(e.Remote)})
+			_ = cw.Write([]string{strconv.FormatInt(e.ID, 10), e.At.UTC().Format(time.RFC3339Nano), casework.SpreadsheetSafe(e.Actor),
+				casework.SpreadsheetSafe(e.Action), casework.SpreadsheetSafe(e.CaseID), casework.SpreadsheetSafe(e.Detail), casework.SpreadsheetSafe(e.Remote)})
 		}
 		cw.Flush()
 		if len(page) < f.Limit {
@@ -151,7 +137,8 @@ func (a *app) exportAudit(w http.ResponseWriter, r *http.Request) {
 		f.Before = page[len(page)-1].ID
 		if page, err = a.DB.AuditLog(r.Context(), f); err != nil {
 			a.logger.ErrorContext(r.Context(), "audit export cut short", "err", err)
-			return
+			return nil // the response has begun: it can only be cut short
 		}
 	}
+	return nil
 }

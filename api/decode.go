@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/throughgate/throughgate/internal/casework"
 	"github.com/throughgate/throughgate/resettlement"
 )
 
@@ -18,20 +19,20 @@ import (
 const MaxBody = 64 << 10
 
 // readBody reads a request body of at most MaxBody bytes.
-func readBody(r *http.Request) ([]byte, *problemError) {
+func readBody(r *http.Request) ([]byte, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return nil, problem(http.StatusUnsupportedMediaType, "Send the request body as JSON (Content-Type: application/json).",
+			return nil, casework.Errorf(casework.Unsupported, "Send the request body as JSON (Content-Type: application/json).",
 				resettlement.FieldError{Field: "Content-Type", Message: "must be application/json"})
 		}
 	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
 	if err != nil {
-		return nil, problem(http.StatusBadRequest, "The request body could not be read.", resettlement.FieldError{Field: "body", Message: "could not be read"})
+		return nil, casework.Errorf(casework.Malformed, "The request body could not be read.", resettlement.FieldError{Field: "body", Message: "could not be read"})
 	}
 	if len(b) > MaxBody {
-		return nil, problem(http.StatusRequestEntityTooLarge, fmt.Sprintf("The request body is larger than %d KiB.", MaxBody>>10),
+		return nil, casework.Errorf(casework.TooLarge, fmt.Sprintf("The request body is larger than %d KiB.", MaxBody>>10),
 			resettlement.FieldError{Field: "body", Message: fmt.Sprintf("must be at most %d KiB", MaxBody>>10)})
 	}
 	return b, nil
@@ -39,19 +40,19 @@ func readBody(r *http.Request) ([]byte, *problemError) {
 
 // decodeBytes decodes one JSON object into v, refusing unknown fields and
 // anything after the object, and says which field is at fault.
-func decodeBytes(b []byte, v any) *problemError {
+func decodeBytes(b []byte, v any) error {
 	if len(bytes.TrimSpace(b)) == 0 {
 		b = []byte("{}")
 	}
 	if !utf8.Valid(b) {
-		return problem(http.StatusBadRequest, "The request body is not valid UTF-8 text.", resettlement.FieldError{Field: "body", Message: "is not valid UTF-8"})
+		return casework.Errorf(casework.Malformed, "The request body is not valid UTF-8 text.", resettlement.FieldError{Field: "body", Message: "is not valid UTF-8"})
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
 	if err == nil {
 		if _, err := dec.Token(); err != io.EOF {
-			return problem(http.StatusBadRequest, "The request body must hold one JSON object and nothing after it.",
+			return casework.Errorf(casework.Malformed, "The request body must hold one JSON object and nothing after it.",
 				resettlement.FieldError{Field: "body", Message: "has something after the JSON object"})
 		}
 		return nil
@@ -60,28 +61,28 @@ func decodeBytes(b []byte, v any) *problemError {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syntax):
-		return problem(http.StatusBadRequest, fmt.Sprintf("The request body is not valid JSON (at byte %d).", syntax.Offset),
+		return casework.Errorf(casework.Malformed, fmt.Sprintf("The request body is not valid JSON (at byte %d).", syntax.Offset),
 			resettlement.FieldError{Field: "body", Message: "is not valid JSON"})
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return problem(http.StatusBadRequest, "The request body ends before its JSON does.", resettlement.FieldError{Field: "body", Message: "is cut short"})
+		return casework.Errorf(casework.Malformed, "The request body ends before its JSON does.", resettlement.FieldError{Field: "body", Message: "is cut short"})
 	case errors.As(err, &typ):
 		field := typ.Field
 		if field == "" {
 			field = "body"
 		}
-		return fieldProblem(resettlement.Errors{{Field: field, Message: "must be " + jsonKind(typ.Value, typ.Type.Kind().String())}})
+		return casework.FieldsError(resettlement.Errors{{Field: field, Message: "must be " + jsonKind(typ.Value, typ.Type.Kind().String())}})
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		if name == "" {
-			return fieldProblem(resettlement.Errors{{Field: "body", Message: "has a field with an empty name"}})
+			return casework.FieldsError(resettlement.Errors{{Field: "body", Message: "has a field with an empty name"}})
 		}
-		return fieldProblem(resettlement.Errors{{Field: name, Message: "is not a field this request takes"}})
+		return casework.FieldsError(resettlement.Errors{{Field: name, Message: "is not a field this request takes"}})
 	}
 	// A value's own decoder refused it (a malformed date): find which.
 	if field, msg := findBadDate(b); field != "" {
-		return fieldProblem(resettlement.Errors{{Field: field, Message: msg}})
+		return casework.FieldsError(resettlement.Errors{{Field: field, Message: msg}})
 	}
-	return fieldProblem(resettlement.Errors{{Field: "body", Message: err.Error()}})
+	return casework.FieldsError(resettlement.Errors{{Field: "body", Message: err.Error()}})
 }
 
 func jsonKind(got, want string) string {
@@ -151,33 +152,16 @@ func findBadDate(b []byte) (string, string) {
 }
 
 // decode reads and decodes a request body.
-func decode(r *http.Request, v any) *problemError {
-	b, p := readBody(r)
-	if p != nil {
-		return p
+func decode(r *http.Request, v any) error {
+	b, err := readBody(r)
+	if err != nil {
+		return err
 	}
 	return decodeBytes(b, v)
 }
 
-// idempotencyKey reads the Idempotency-Key header every action needs.
-func idempotencyKey(r *http.Request) (string, *problemError) {
+// idempotencyKey reads the Idempotency-Key header every change needs.
+func idempotencyKey(r *http.Request) (string, error) {
 	k := r.Header.Get("Idempotency-Key")
-	bad := k == "" || len(k) > 100
-	for _, c := range k {
-		if c < 0x21 || c > 0x7e {
-			bad = true
-		}
-	}
-	if bad {
-		return "", problem(http.StatusBadRequest, "Every change needs an Idempotency-Key header: a unique value (such as a UUID) per change, sent again unchanged when retrying.",
-			resettlement.FieldError{Field: "Idempotency-Key", Message: "is required: up to 100 printable characters, no spaces"})
-	}
-	return k, nil
-}
-
-// checkNote checks free text a person typed.
-func checkNote(field, s string, errs *resettlement.Errors) {
-	if utf8.RuneCountInString(s) > 4000 || strings.ContainsRune(s, 0) {
-		errs.Add(field, "must be at most 4000 characters of text")
-	}
+	return k, casework.CheckKey(k)
 }

@@ -8,22 +8,23 @@ import (
 	"testing"
 	"time"
 
-	"github.com/throughgate/throughgate/internal/postgres"
+	"github.com/throughgate/throughgate/internal/casework"
 )
 
 var fuzzNow = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 
 // checkRejection asserts a rejection is a problem+json document naming the
 // field at fault.
-func checkRejection(t *testing.T, p *problemError) {
+func checkRejection(t *testing.T, p error) {
 	t.Helper()
-	switch p.status {
+	status := casework.Status(p)
+	switch status {
 	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity:
 	default:
-		t.Fatalf("status %d for a bad body", p.status)
+		t.Fatalf("status %d for a bad body: %v", status, p)
 	}
 	rec := httptest.NewRecorder()
-	writeErr(rec, p)
+	writeError(rec, p)
 	if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
 		t.Fatalf("content type %q", ct)
 	}
@@ -31,7 +32,7 @@ func checkRejection(t *testing.T, p *problemError) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
 		t.Fatalf("problem is not JSON: %v", err)
 	}
-	if doc.Status != p.status || doc.Detail == "" || len(doc.Errors) == 0 {
+	if doc.Status != status || doc.Detail == "" || len(doc.Errors) == 0 {
 		t.Fatalf("problem %+v", doc)
 	}
 	for _, e := range doc.Errors {
@@ -66,12 +67,13 @@ func TestDecodeOpenCase(t *testing.T) {
 			continue
 		}
 		checkRejection(t, p)
+		e, _ := casework.ErrorOf(p)
 		found := false
-		for _, f := range p.fields {
+		for _, f := range e.Fields {
 			found = found || f.Field == c.field
 		}
 		if !found {
-			t.Errorf("%.60s…: fields %+v, want %s", c.body, p.fields, c.field)
+			t.Errorf("%.60s…: fields %+v, want %s", c.body, e.Fields, c.field)
 		}
 	}
 }
@@ -80,7 +82,7 @@ func TestBodyLimit(t *testing.T) {
 	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"note":"`+strings.Repeat("x", MaxBody)+`"}`))
 	r.Header.Set("Content-Type", "application/json")
 	_, p := readBody(r)
-	if p == nil || p.status != http.StatusRequestEntityTooLarge {
+	if p == nil || casework.Status(p) != http.StatusRequestEntityTooLarge {
 		t.Fatalf("%+v", p)
 	}
 	checkRejection(t, p)
@@ -96,28 +98,25 @@ func FuzzDecodeRequests(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		check := func(p *problemError) {
+		check := func(p error) {
 			if p != nil {
 				checkRejection(t, p)
 			}
 		}
 		_, p := decodeOpenCase(b, fuzzNow)
 		check(p)
-		_, p = decodeAction(b, func(b AssessmentBody) string { return b.Note })
-		check(p)
-		_, p = decodeAction(b, func(b StepActionBody) string { return b.Note })
-		check(p)
-		_, p = decodeAction(b, func(b AssignBody) string { return b.Note })
-		check(p)
-		_, p = decodeAction(b, func(b ReleaseDatesBody) string { return b.Note })
-		check(p)
-		_, p = decodeAction(b, func(b ResetBody) string { return b.Note })
-		check(p)
-		_, p = decodeAction(b, func(b CloseBody) string { return b.Note })
-		check(p)
+		check(decodeCommand[casework.RecordAssessment](b))
+		check(decodeCommand[casework.ActOnStep](b))
+		check(decodeCommand[casework.Assign](b))
+		check(decodeCommand[casework.ChangeReleaseDates](b))
+		check(decodeCommand[casework.Transfer](b))
+		check(decodeCommand[casework.Pause](b))
+		check(decodeCommand[casework.Resume](b))
+		check(decodeCommand[casework.Reset](b))
+		check(decodeCommand[casework.Close](b))
 		var s CaseSearch
 		if p = decodeBytes(b, &s); p == nil {
-			_, p = s.toFilter(mustScopeAll(), fuzzNow)
+			p = s.Check(fuzzNow)
 		}
 		check(p)
 		var rb ReassignBody
@@ -125,4 +124,12 @@ func FuzzDecodeRequests(f *testing.F) {
 	})
 }
 
-func mustScopeAll() postgres.Scope { return postgres.Scope{} }
+// decodeCommand decodes an action's body and checks it as far as the API
+// does before the case is asked.
+func decodeCommand[C casework.Command](b []byte) error {
+	var c C
+	if err := decodeBytes(b, &c); err != nil {
+		return err
+	}
+	return casework.CheckCommand(c)
+}

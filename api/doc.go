@@ -1,5 +1,9 @@
-// Package api is Throughgate's HTTP face: the JSON API under /api/v1, the
-// health endpoints, and (in development) the mailbox of the development
-// SMTP server. Errors are application/problem+json (RFC 9457) with a
-// message a person can act on.
+// Package api is Throughgate's JSON API under /api/v1, for other systems
+// and scripts, described by the OpenAPI document it serves.
+//
+// A handler reads the request (decode.go), calls the application service
+// (internal/casework) with a typed command, and writes the answer. Handlers
+// return an error; route() turns it into application/problem+json once, with
+// the status casework.Status gives, so the API and the pages answer a
+// failure alike.
 package api

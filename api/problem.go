@@ -2,9 +2,9 @@ package api
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 
+	"github.com/throughgate/throughgate/internal/casework"
 	"github.com/throughgate/throughgate/resettlement"
 )
 
@@ -20,29 +20,25 @@ type Problem struct {
 	CaseID string `json:"case_id,omitempty"`
 }
 
-// problemError is a problem a handler returns instead of writing it.
-type problemError struct {
-	status int
-	detail string
-	fields []resettlement.FieldError
-	caseID string
+const faultDetail = "Something went wrong on our side. Try again; if it keeps happening, tell the service desk."
+
+// ProblemOf is the problem document err answers with.
+func ProblemOf(err error) Problem {
+	status := casework.Status(err)
+	p := Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: faultDetail}
+	if e, ok := casework.ErrorOf(err); ok {
+		p.Detail, p.Errors, p.CaseID = e.Detail, e.Fields, e.CaseID
+	}
+	return p
 }
 
-func (p *problemError) Error() string { return p.detail }
-
-func problem(status int, detail string, fields ...resettlement.FieldError) *problemError {
-	return &problemError{status: status, detail: detail, fields: fields}
+// WriteProblem sends a problem document with a status and a sentence; the
+// server's own answers (not found, rate limited) use it too.
+func WriteProblem(w http.ResponseWriter, status int, detail string) {
+	writeProblemDoc(w, Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail})
 }
 
-// fieldProblem is a 422 naming the fields at fault.
-func fieldProblem(errs resettlement.Errors) *problemError {
-	return problem(http.StatusUnprocessableEntity, "The request has problems: see errors for each field.", errs...)
-}
-
-// writeProblem sends a problem document.
-func writeProblem(w http.ResponseWriter, status int, detail string, fields ...resettlement.FieldError) {
-	writeProblemDoc(w, Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail, Errors: fields})
-}
+func writeError(w http.ResponseWriter, err error) { writeProblemDoc(w, ProblemOf(err)) }
 
 func writeProblemDoc(w http.ResponseWriter, p Problem) {
 	w.Header().Set("Content-Type", "application/problem+json")
@@ -51,22 +47,11 @@ func writeProblemDoc(w http.ResponseWriter, p Problem) {
 	_ = json.NewEncoder(w).Encode(p)
 }
 
-// writeErr sends a problemError as it is, or a 500 for anything else
-// (logged by the caller, never shown: it may hold internals).
-func writeErr(w http.ResponseWriter, err error) {
-	var p *problemError
-	if errors.As(err, &p) {
-		writeProblemDoc(w, Problem{Type: "about:blank", Title: http.StatusText(p.status), Status: p.status,
-			Detail: p.detail, Errors: p.fields, CaseID: p.caseID})
-		return
-	}
-	writeProblem(w, http.StatusInternalServerError, "Something went wrong on our side. Try again; if it keeps happening, tell the service desk.")
-}
-
 // writeJSON sends a JSON body.
-func writeJSON(w http.ResponseWriter, status int, v any) {
+func writeJSON(w http.ResponseWriter, status int, v any) error {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+	return nil
 }

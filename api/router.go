@@ -1,14 +1,12 @@
 package api
 
 import (
+	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
-	"github.com/go-chi/httprate"
 
 	"github.com/throughgate/throughgate/internal/auth"
 	"github.com/throughgate/throughgate/internal/casework"
@@ -17,25 +15,17 @@ import (
 
 // Deps is what the API needs.
 type Deps struct {
-	Cases  *casework.Service
+	Cases *casework.Service
+	// DB serves the administration of staff, teams and tokens.
 	DB     *postgres.DB
-	Checks []Check
-	// Mailbox, when set, serves the development SMTP server's messages at
-	// /dev/mail and /dev/mail.json. Only `throughgate dev` sets it.
-	Mailbox http.Handler
-	Logger  *slog.Logger
+	Logger *slog.Logger
 
 	// Auth knows who is behind a request; Sessions signs browsers in.
 	Auth     *auth.Authenticator
 	Sessions *auth.Sessions
-	// OIDC, when set, offers single sign-on at /auth/oidc/login.
-	OIDC *auth.OIDC
-	// TrustProxyHeaders takes the client address from X-Forwarded-For or
-	// X-Real-IP. Only behind a proxy that sets them: anyone can send them.
-	TrustProxyHeaders bool
-	// SignInLimit is how many sign-in attempts one client address may make
-	// a minute (0: 10).
-	SignInLimit int
+	// SignInRate limits sign-in attempts per client address; the pages'
+	// sign-in shares it.
+	SignInRate func(http.Handler) http.Handler
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -52,141 +42,119 @@ func (a *app) now() time.Time {
 	return time.Now()
 }
 
-// New builds the router.
-func New(d Deps) http.Handler {
+// handlerFunc is a handler that returns its failure rather than writing it.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Routes mounts the API under /api/v1 on r.
+func Routes(r chi.Router, d Deps) {
 	a := &app{Deps: d, logger: d.Logger}
 	if a.logger == nil {
 		a.logger = slog.Default()
 	}
-	r := chi.NewRouter()
-	r.Use(middleware.RequestID)
-	if d.TrustProxyHeaders {
-		r.Use(middleware.RealIP)
+	signInRate := d.SignInRate
+	if signInRate == nil {
+		signInRate = func(h http.Handler) http.Handler { return h }
 	}
-	r.Use(requestLog(a.logger), middleware.Recoverer, securityHeaders)
-	r.Get("/healthz", healthz)
-	r.Get("/readyz", readyz(d.Checks))
-	if d.Mailbox != nil {
-		r.Handle("/dev/mail", d.Mailbox)
-		r.Handle("/dev/mail.json", d.Mailbox)
-	}
-	limit := d.SignInLimit
-	if limit <= 0 {
-		limit = 10
-	}
-	signInRate := httprate.LimitBy(limit, time.Minute, func(r *http.Request) (string, error) { return clientIP(r), nil },
-		httprate.WithLimitHandler(func(w http.ResponseWriter, _ *http.Request) {
-			writeProblem(w, http.StatusTooManyRequests, "Too many sign-in attempts from this address. Wait a minute and try again.")
-		}))
-	r.With(signInRate).Get("/auth/oidc/login", a.oidcLogin)
-	r.With(signInRate).Get("/auth/oidc/callback", a.oidcCallback)
-
+	h := a.route
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Get("/openapi.json", serveOpenAPI)
-		r.With(signInRate).Post("/auth/login", a.login)
+		r.With(signInRate).Post("/auth/login", h(a.login))
 		r.Group(func(r chi.Router) {
 			r.Use(a.authenticate)
-			r.Post("/auth/logout", a.logout)
-			r.Get("/me", a.getMe)
-			r.Patch("/me", a.patchMe)
-			r.Put("/me/password", a.putMyPassword)
-			r.Get("/tokens", a.listTokens)
-			r.Post("/tokens", a.createToken)
-			r.Delete("/tokens/{tokenID}", a.revokeToken)
+			r.Post("/auth/logout", h(a.logout))
+			r.Get("/me", h(a.getMe))
+			r.Patch("/me", h(a.patchMe))
+			r.Put("/me/password", h(a.putMyPassword))
+			r.Get("/tokens", h(a.listTokens))
+			r.Post("/tokens", h(a.createToken))
+			r.Delete("/tokens/{tokenID}", h(a.revokeToken))
 
-			r.Get("/cases", a.listCases)
-			r.Post("/cases", a.openCase)
-			r.Post("/cases/search", a.searchCases)
-			r.Get("/cases/{caseID}", a.getCase)
-			r.Get("/cases/{caseID}/timeline", a.getTimeline)
-			r.Post("/cases/{caseID}/assessment", a.recordAssessment)
-			r.Post("/cases/{caseID}/steps/{stepID}/actions", a.actOnStep)
-			r.Post("/cases/{caseID}/steps/{stepID}/assign", a.assignStep)
-			r.Post("/cases/{caseID}/assign", a.assignCase)
-			r.Post("/cases/{caseID}/release-dates", a.changeReleaseDates)
-			r.Post("/cases/{caseID}/transfer", a.transfer)
-			r.Post("/cases/{caseID}/pause", a.pause)
-			r.Post("/cases/{caseID}/resume", a.resume)
-			r.Post("/cases/{caseID}/reset", a.reset)
-			r.Post("/cases/{caseID}/close", a.closeCase)
+			r.Get("/cases", h(a.listCases))
+			r.Post("/cases", h(a.openCase))
+			r.Post("/cases/search", h(a.searchCases))
+			r.Get("/cases/{caseID}", h(a.getCase))
+			r.Get("/cases/{caseID}/timeline", h(a.getTimeline))
+			r.Post("/cases/{caseID}/assessment", h(act[casework.RecordAssessment](a, nil)))
+			r.Post("/cases/{caseID}/steps/{stepID}/actions", h(act(a, func(r *http.Request, c *casework.ActOnStep) { c.StepID = chi.URLParam(r, "stepID") })))
+			r.Post("/cases/{caseID}/steps/{stepID}/assign", h(act(a, func(r *http.Request, c *casework.Assign) { c.StepID = chi.URLParam(r, "stepID") })))
+			r.Post("/cases/{caseID}/assign", h(act[casework.Assign](a, nil)))
+			r.Post("/cases/{caseID}/release-dates", h(act[casework.ChangeReleaseDates](a, nil)))
+			r.Post("/cases/{caseID}/transfer", h(act[casework.Transfer](a, nil)))
+			r.Post("/cases/{caseID}/pause", h(act[casework.Pause](a, nil)))
+			r.Post("/cases/{caseID}/resume", h(act[casework.Resume](a, nil)))
+			r.Post("/cases/{caseID}/reset", h(act[casework.Reset](a, nil)))
+			r.Post("/cases/{caseID}/close", h(act[casework.Close](a, nil)))
 
-			r.Get("/board", a.getBoard)
-			r.Get("/board/summary", a.getBoardSummary)
-			r.Post("/board/reassign", a.bulkReassign)
-			r.Get("/board/undeliverable", a.getUndeliverable)
+			r.Get("/board", h(a.getBoard))
+			r.Get("/board/summary", h(a.getBoardSummary))
+			r.Post("/board/reassign", h(a.bulkReassign))
+			r.Get("/board/undeliverable", h(a.getUndeliverable))
 
-			r.Get("/staff", a.listStaff)
-			r.Post("/staff", a.createStaff)
-			r.Get("/staff/{staffID}", a.getStaff)
-			r.Patch("/staff/{staffID}", a.patchStaff)
-			r.Put("/staff/{staffID}/password", a.putStaffPassword)
-			r.Post("/staff/{staffID}/deactivate", a.deactivateStaff)
-			r.Get("/teams", a.listTeams)
-			r.Post("/teams", a.createTeam)
-			r.Patch("/teams/{teamID}", a.patchTeam)
-			r.Post("/teams/{teamID}/deactivate", a.deactivateTeam)
+			r.Get("/staff", h(a.listStaff))
+			r.Post("/staff", h(a.createStaff))
+			r.Get("/staff/{staffID}", h(a.getStaff))
+			r.Patch("/staff/{staffID}", h(a.patchStaff))
+			r.Put("/staff/{staffID}/password", h(a.putStaffPassword))
+			r.Post("/staff/{staffID}/deactivate", h(a.deactivateStaff))
+			r.Get("/teams", h(a.listTeams))
+			r.Post("/teams", h(a.createTeam))
+			r.Patch("/teams/{teamID}", h(a.patchTeam))
+			r.Post("/teams/{teamID}/deactivate", h(a.deactivateTeam))
 
-			r.Get("/audit", a.listAudit)
-			r.Get("/audit.csv", a.exportAudit)
+			r.Get("/audit", h(a.listAudit))
+			r.Get("/audit.csv", h(a.exportAudit))
+		})
+		r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
+			WriteProblem(w, http.StatusNotFound, "There is nothing at this address.")
+		})
+		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+			WriteProblem(w, http.StatusMethodNotAllowed, r.Method+" is not allowed here.")
 		})
 	})
-	a.mountPages(r, signInRate)
-	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
-		writeProblem(w, http.StatusNotFound, "There is nothing at this address.")
-	})
-	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, http.StatusMethodNotAllowed, r.Method+" is not allowed here.")
-	})
-	return r
 }
 
-// clientIP is the address the request came from (the proxy's view of it
-// when TrustProxyHeaders put it in RemoteAddr).
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
-// requestLog writes one structured line per request. It logs the route
-// pattern, not the raw path, so no identifier typed into a URL lands in logs.
-func requestLog(logger *slog.Logger) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			start := time.Now()
-			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-			next.ServeHTTP(ww, r)
-			route := chi.RouteContext(r.Context()).RoutePattern()
-			if route == "" {
-				route = "unmatched"
+// route adapts a handler: its error becomes a problem document, and a
+// fault on our side is logged (its text never shown: it may hold internals).
+func (a *app) route(h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			if _, ok := casework.ErrorOf(err); !ok {
+				a.logger.ErrorContext(r.Context(), "request failed", "route", chi.RouteContext(r.Context()).RoutePattern(), "err", err)
 			}
-			level := slog.LevelInfo
-			if route == "/healthz" || route == "/readyz" {
-				level = slog.LevelDebug
-			}
-			attrs := []any{"method", r.Method, "route", route, "status", ww.Status(),
-				"bytes", ww.BytesWritten(), "ms", time.Since(start).Milliseconds(), "request_id", middleware.GetReqID(r.Context())}
-			logger.Log(r.Context(), level, "request", attrs...)
-		})
-	}
-}
-
-// securityHeaders sets the headers every response carries.
-func securityHeaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Cross-Origin-Resource-Policy", "same-origin")
-		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-		h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'")
-		if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
-			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+			writeError(w, err)
 		}
-		next.ServeHTTP(w, r)
+	}
+}
+
+// authenticate lets a request through only with a live session or token.
+func (a *app) authenticate(next http.Handler) http.Handler {
+	return a.route(func(w http.ResponseWriter, r *http.Request) error {
+		p, err := a.Auth.Authenticate(r)
+		switch {
+		case errors.Is(err, auth.ErrUnauthenticated):
+			w.Header().Set("WWW-Authenticate", `Bearer realm="throughgate"`)
+			return casework.Errorf(casework.Unauthenticated, "Sign in first: send a session cookie from POST /api/v1/auth/login, or a personal access token as Authorization: Bearer.")
+		case errors.Is(err, auth.ErrCrossOrigin):
+			return errCrossOrigin
+		case err != nil:
+			return err
+		}
+		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
+		return nil
 	})
 }
+
+var (
+	errCrossOrigin = casework.Errorf(casework.Forbidden, "This request came from another site and was refused.")
+	errNotAdmin    = casework.Errorf(casework.Forbidden, "Only administrators manage staff, teams and the audit log.")
+)
+
+// requireAdmin refuses anyone but an administrator.
+func requireAdmin(r *http.Request) error {
+	if !auth.FromContext(r.Context()).IsAdmin() {
+		return errNotAdmin
+	}
+	return nil
+}
+
+func isNotFound(err error) bool { return errors.Is(err, postgres.ErrNotFound) }

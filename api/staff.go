@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -11,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/throughgate/throughgate/internal/auth"
+	"github.com/throughgate/throughgate/internal/casework"
 	"github.com/throughgate/throughgate/internal/postgres"
 	"github.com/throughgate/throughgate/resettlement"
 )
@@ -26,10 +28,10 @@ type Me struct {
 	Administers    bool           `json:"administers"`
 }
 
-func (a *app) getMe(w http.ResponseWriter, r *http.Request) {
+func (a *app) getMe(w http.ResponseWriter, r *http.Request) error {
 	p := auth.FromContext(r.Context())
 	s, sees := p.CaseScope()
-	writeJSON(w, http.StatusOK, Me{Staff: p.Staff, Via: p.Via, Establishments: nonNil(s.Establishments), Teams: nonNil(s.Teams),
+	return writeJSON(w, http.StatusOK, Me{Staff: p.Staff, Via: p.Via, Establishments: nonNil(s.Establishments), Teams: nonNil(s.Teams),
 		SeesCases: sees, SeesBoard: p.CanSeeBoard(), Administers: p.IsAdmin()})
 }
 
@@ -80,7 +82,7 @@ func (a *app) checkStaff(r *http.Request, s postgres.Staff) (resettlement.Errors
 	if addr, err := mail.ParseAddress(s.Email); err != nil || addr.Address != s.Email || len(s.Email) > 200 {
 		errs.Add("email", "must be an email address such as name@example.org")
 	}
-	if !contains(roles, s.Role) {
+	if !slices.Contains(roles, s.Role) {
 		errs.Add("role", "must be one of officer, manager, head, admin")
 	}
 	if s.Notify != "each" && s.Notify != "digest" {
@@ -108,28 +110,24 @@ func dateTime(d resettlement.Date) *time.Time {
 	return &t
 }
 
-func (a *app) listStaff(w http.ResponseWriter, r *http.Request) {
+func (a *app) listStaff(w http.ResponseWriter, r *http.Request) error {
 	if p := requireAdmin(r); p != nil {
-		writeErr(w, p)
-		return
+		return p
 	}
 	list, err := a.DB.AllStaff(r.Context())
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": list})
+	return writeJSON(w, http.StatusOK, map[string]any{"items": list})
 }
 
-func (a *app) createStaff(w http.ResponseWriter, r *http.Request) {
+func (a *app) createStaff(w http.ResponseWriter, r *http.Request) error {
 	if p := requireAdmin(r); p != nil {
-		writeErr(w, p)
-		return
+		return p
 	}
 	var b NewStaff
 	if p := decode(r, &b); p != nil {
-		writeErr(w, p)
-		return
+		return p
 	}
 	s := postgres.Staff{ID: b.ID, Name: b.Name, Email: b.Email, Role: b.Role, Team: b.Team, Notify: b.Notify,
 		AwayUntil: dateTime(b.AwayUntil), Active: true}
@@ -138,8 +136,7 @@ func (a *app) createStaff(w http.ResponseWriter, r *http.Request) {
 	}
 	errs, err := a.checkStaff(r, s)
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	if b.Password != "" {
 		if msg := auth.CheckPassword(b.Password); msg != "" {
@@ -147,14 +144,12 @@ func (a *app) createStaff(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(errs) > 0 {
-		writeErr(w, fieldProblem(errs))
-		return
+		return casework.FieldsError(errs)
 	}
 	var hash string
 	if b.Password != "" {
 		if hash, err = auth.HashPassword(b.Password); err != nil {
-			a.fail(w, r, err)
-			return
+			return err
 		}
 	}
 	err = a.DB.InTx(r.Context(), func(tx *postgres.DB) error {
@@ -167,73 +162,65 @@ func (a *app) createStaff(w http.ResponseWriter, r *http.Request) {
 		return nil
 	})
 	if errors.Is(err, postgres.ErrExists) {
-		writeErr(w, problem(http.StatusConflict, "A member of staff with this id or email already exists.",
-			resettlement.FieldError{Field: "id", Message: "or email is already in use"}))
-		return
+		return casework.Errorf(casework.Conflict, "A member of staff with this id or email already exists.",
+			resettlement.FieldError{Field: "id", Message: "or email is already in use"})
 	}
 	if err == nil {
-		err = a.audit(r, "staff.create", "", "staff="+s.ID+" role="+s.Role)
+		err = a.Cases.Audit(r.Context(), auth.FromContext(r.Context()), "staff.create", "", "staff="+s.ID+" role="+s.Role)
 	}
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Location", "/api/v1/staff/"+s.ID)
-	writeJSON(w, http.StatusCreated, s)
+	return writeJSON(w, http.StatusCreated, s)
 }
 
 // staffFor reads the member of staff the URL names, for an administrator
 // or the person themself.
-func (a *app) staffFor(w http.ResponseWriter, r *http.Request) (postgres.Staff, bool) {
+func (a *app) staffFor(r *http.Request) (postgres.Staff, error) {
 	p := auth.FromContext(r.Context())
 	id := chi.URLParam(r, "staffID")
 	if !p.IsAdmin() && id != p.ID() {
-		writeErr(w, problem(http.StatusForbidden, "Only administrators manage other people's details."))
-		return postgres.Staff{}, false
+		return postgres.Staff{}, casework.Errorf(casework.Forbidden, "Only administrators manage other people's details.")
 	}
 	s, err := a.DB.StaffMember(r.Context(), id)
 	if isNotFound(err) {
-		writeErr(w, problem(http.StatusNotFound, "There is no such member of staff."))
-		return s, false
+		return s, casework.Errorf(casework.NotFound, "There is no such member of staff.")
 	}
+	return s, err
+}
+
+func (a *app) getStaff(w http.ResponseWriter, r *http.Request) error {
+	s, err := a.staffFor(r)
 	if err != nil {
-		a.fail(w, r, err)
-		return s, false
+		return err
 	}
-	return s, true
+	return writeJSON(w, http.StatusOK, s)
 }
 
-func (a *app) getStaff(w http.ResponseWriter, r *http.Request) {
-	if s, ok := a.staffFor(w, r); ok {
-		writeJSON(w, http.StatusOK, s)
+func (a *app) patchStaff(w http.ResponseWriter, r *http.Request) error {
+	s, err := a.staffFor(r)
+	if err != nil {
+		return err
 	}
+	return a.applyStaffPatch(w, r, s)
 }
 
-func (a *app) patchStaff(w http.ResponseWriter, r *http.Request) {
-	s, ok := a.staffFor(w, r)
-	if ok {
-		a.applyStaffPatch(w, r, s)
-	}
+func (a *app) patchMe(w http.ResponseWriter, r *http.Request) error {
+	return a.applyStaffPatch(w, r, auth.FromContext(r.Context()).Staff)
 }
 
-func (a *app) patchMe(w http.ResponseWriter, r *http.Request) {
-	a.applyStaffPatch(w, r, auth.FromContext(r.Context()).Staff)
-}
-
-func (a *app) applyStaffPatch(w http.ResponseWriter, r *http.Request, s postgres.Staff) {
+func (a *app) applyStaffPatch(w http.ResponseWriter, r *http.Request, s postgres.Staff) error {
 	p := auth.FromContext(r.Context())
 	var b StaffPatch
 	if pe := decode(r, &b); pe != nil {
-		writeErr(w, pe)
-		return
+		return pe
 	}
 	if !p.IsAdmin() && (b.Name != nil || b.Email != nil || b.Role != nil || b.Team != nil || b.Active != nil) {
-		writeErr(w, problem(http.StatusForbidden, "You can change your own notification preference and away date; an administrator changes the rest."))
-		return
+		return casework.Errorf(casework.Forbidden, "You can change your own notification preference and away date; an administrator changes the rest.")
 	}
 	if p.IsAdmin() && s.ID == p.ID() && (b.Role != nil && *b.Role != auth.RoleAdmin || b.Active != nil && !*b.Active) {
-		writeErr(w, problem(http.StatusConflict, "You cannot remove your own administrator role or deactivate yourself: ask another administrator."))
-		return
+		return casework.Errorf(casework.Conflict, "You cannot remove your own administrator role or deactivate yourself: ask another administrator.")
 	}
 	set := func(dst *string, v *string) {
 		if v != nil {
@@ -254,57 +241,50 @@ func (a *app) applyStaffPatch(w http.ResponseWriter, r *http.Request, s postgres
 	}
 	errs, err := a.checkStaff(r, s)
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	if len(errs) > 0 {
-		writeErr(w, fieldProblem(errs))
-		return
+		return casework.FieldsError(errs)
 	}
 	err = a.DB.UpdateStaff(r.Context(), s)
 	if errors.Is(err, postgres.ErrExists) {
-		writeErr(w, problem(http.StatusConflict, "Another member of staff has this email.", resettlement.FieldError{Field: "email", Message: "is already in use"}))
-		return
+		return casework.Errorf(casework.Conflict, "Another member of staff has this email.", resettlement.FieldError{Field: "email", Message: "is already in use"})
 	}
 	if err == nil && wasActive && !s.Active {
 		err = a.DB.SignOutEverywhere(r.Context(), s.ID)
 	}
 	if err == nil {
-		err = a.audit(r, "staff.update", "", "staff="+s.ID)
+		err = a.Cases.Audit(r.Context(), auth.FromContext(r.Context()), "staff.update", "", "staff="+s.ID)
 	}
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, s)
+	return writeJSON(w, http.StatusOK, s)
 }
 
-func (a *app) deactivateStaff(w http.ResponseWriter, r *http.Request) {
+func (a *app) deactivateStaff(w http.ResponseWriter, r *http.Request) error {
 	if p := requireAdmin(r); p != nil {
-		writeErr(w, p)
-		return
+		return p
 	}
-	s, ok := a.staffFor(w, r)
-	if !ok {
-		return
+	s, err := a.staffFor(r)
+	if err != nil {
+		return err
 	}
 	if s.ID == auth.FromContext(r.Context()).ID() {
-		writeErr(w, problem(http.StatusConflict, "You cannot deactivate yourself: ask another administrator."))
-		return
+		return casework.Errorf(casework.Conflict, "You cannot deactivate yourself: ask another administrator.")
 	}
 	s.Active = false
-	err := a.DB.UpdateStaff(r.Context(), s)
+	err = a.DB.UpdateStaff(r.Context(), s)
 	if err == nil {
 		err = a.DB.SignOutEverywhere(r.Context(), s.ID)
 	}
 	if err == nil {
-		err = a.audit(r, "staff.deactivate", "", "staff="+s.ID)
+		err = a.Cases.Audit(r.Context(), auth.FromContext(r.Context()), "staff.deactivate", "", "staff="+s.ID)
 	}
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, s)
+	return writeJSON(w, http.StatusOK, s)
 }
 
 // PasswordBody sets a password. Current is needed when people set their own.
@@ -313,59 +293,53 @@ type PasswordBody struct {
 	Password string `json:"password"`
 }
 
-func (a *app) putMyPassword(w http.ResponseWriter, r *http.Request) {
+func (a *app) putMyPassword(w http.ResponseWriter, r *http.Request) error {
 	p := auth.FromContext(r.Context())
 	var b PasswordBody
 	if pe := decode(r, &b); pe != nil {
-		writeErr(w, pe)
-		return
+		return pe
 	}
 	_, hash, err := a.DB.Login(r.Context(), p.ID())
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	if ok, _ := auth.VerifyPassword(b.Current, hash); hash == "" || !ok {
-		writeErr(w, fieldProblem(resettlement.Errors{{Field: "current", Message: "is not your current password"}}))
-		return
+		return casework.FieldsError(resettlement.Errors{{Field: "current", Message: "is not your current password"}})
 	}
-	a.setPassword(w, r, p.ID(), b.Password)
+	return a.setPassword(w, r, p.ID(), b.Password)
 }
 
-func (a *app) putStaffPassword(w http.ResponseWriter, r *http.Request) {
+func (a *app) putStaffPassword(w http.ResponseWriter, r *http.Request) error {
 	if p := requireAdmin(r); p != nil {
-		writeErr(w, p)
-		return
+		return p
 	}
-	s, ok := a.staffFor(w, r)
-	if !ok {
-		return
+	s, err := a.staffFor(r)
+	if err != nil {
+		return err
 	}
 	var b PasswordBody
 	if pe := decode(r, &b); pe != nil {
-		writeErr(w, pe)
-		return
+		return pe
 	}
-	a.setPassword(w, r, s.ID, b.Password)
+	return a.setPassword(w, r, s.ID, b.Password)
 }
 
-func (a *app) setPassword(w http.ResponseWriter, r *http.Request, staffID, password string) {
+func (a *app) setPassword(w http.ResponseWriter, r *http.Request, staffID, password string) error {
 	if msg := auth.CheckPassword(password); msg != "" {
-		writeErr(w, fieldProblem(resettlement.Errors{{Field: "password", Message: msg}}))
-		return
+		return casework.FieldsError(resettlement.Errors{{Field: "password", Message: msg}})
 	}
 	hash, err := auth.HashPassword(password)
 	if err == nil {
 		err = a.DB.SetPassword(r.Context(), staffID, hash) // ends every session of theirs
 	}
 	if err == nil {
-		err = a.audit(r, "staff.password", "", "staff="+staffID)
+		err = a.Cases.Audit(r.Context(), auth.FromContext(r.Context()), "staff.password", "", "staff="+staffID)
 	}
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // TeamBody creates a team or, with absent fields kept, changes one.
@@ -379,17 +353,15 @@ type TeamBody struct {
 	Active        *bool   `json:"active,omitempty"`
 }
 
-func (a *app) listTeams(w http.ResponseWriter, r *http.Request) {
+func (a *app) listTeams(w http.ResponseWriter, r *http.Request) error {
 	if p := requireAdmin(r); p != nil {
-		writeErr(w, p)
-		return
+		return p
 	}
 	list, err := a.DB.AllTeams(r.Context())
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": list})
+	return writeJSON(w, http.StatusOK, map[string]any{"items": list})
 }
 
 func (t *TeamBody) apply(team *postgres.Team) {
@@ -438,103 +410,88 @@ func (a *app) checkTeam(r *http.Request, t postgres.Team) (resettlement.Errors, 
 		}
 		if err != nil || !s.Active {
 			errs.Add(f.field, "is not an active member of staff")
-		} else if !contains(f.roles, s.Role) {
+		} else if !slices.Contains(f.roles, s.Role) {
 			errs.Add(f.field, "must have the role "+strings.Join(f.roles, " or "))
 		}
 	}
 	return errs, nil
 }
 
-func (a *app) createTeam(w http.ResponseWriter, r *http.Request) {
+func (a *app) createTeam(w http.ResponseWriter, r *http.Request) error {
 	if p := requireAdmin(r); p != nil {
-		writeErr(w, p)
-		return
+		return p
 	}
 	var b TeamBody
 	if pe := decode(r, &b); pe != nil {
-		writeErr(w, pe)
-		return
+		return pe
 	}
 	t := postgres.Team{ID: b.ID, Active: true}
 	b.apply(&t)
 	errs, err := a.checkTeam(r, t)
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	if len(errs) > 0 {
-		writeErr(w, fieldProblem(errs))
-		return
+		return casework.FieldsError(errs)
 	}
 	err = a.DB.CreateTeam(r.Context(), t)
 	if errors.Is(err, postgres.ErrExists) {
-		writeErr(w, problem(http.StatusConflict, "A team with this id already exists.", resettlement.FieldError{Field: "id", Message: "is already in use"}))
-		return
+		return casework.Errorf(casework.Conflict, "A team with this id already exists.", resettlement.FieldError{Field: "id", Message: "is already in use"})
 	}
 	if err == nil {
-		err = a.audit(r, "team.create", "", "team="+t.ID)
+		err = a.Cases.Audit(r.Context(), auth.FromContext(r.Context()), "team.create", "", "team="+t.ID)
 	}
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Location", "/api/v1/teams/"+t.ID)
-	writeJSON(w, http.StatusCreated, t)
+	return writeJSON(w, http.StatusCreated, t)
 }
 
-func (a *app) changeTeam(w http.ResponseWriter, r *http.Request, b TeamBody, action string) {
+func (a *app) changeTeam(w http.ResponseWriter, r *http.Request, b TeamBody, action string) error {
 	if p := requireAdmin(r); p != nil {
-		writeErr(w, p)
-		return
+		return p
 	}
 	t, err := a.DB.Team(r.Context(), chi.URLParam(r, "teamID"))
 	if isNotFound(err) {
-		writeErr(w, problem(http.StatusNotFound, "There is no such team."))
-		return
+		return casework.Errorf(casework.NotFound, "There is no such team.")
 	}
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	if b.ID != "" && b.ID != t.ID {
-		writeErr(w, fieldProblem(resettlement.Errors{{Field: "id", Message: "cannot be changed"}}))
-		return
+		return casework.FieldsError(resettlement.Errors{{Field: "id", Message: "cannot be changed"}})
 	}
 	b.apply(&t)
 	errs, err := a.checkTeam(r, t)
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	if len(errs) > 0 {
-		writeErr(w, fieldProblem(errs))
-		return
+		return casework.FieldsError(errs)
 	}
 	err = a.DB.UpdateTeam(r.Context(), t)
 	if err == nil {
-		err = a.audit(r, action, "", "team="+t.ID)
+		err = a.Cases.Audit(r.Context(), auth.FromContext(r.Context()), action, "", "team="+t.ID)
 	}
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, t)
+	return writeJSON(w, http.StatusOK, t)
 }
 
-func (a *app) patchTeam(w http.ResponseWriter, r *http.Request) {
+func (a *app) patchTeam(w http.ResponseWriter, r *http.Request) error {
 	if p := requireAdmin(r); p != nil {
-		writeErr(w, p)
-		return
+		return p
 	}
 	var b TeamBody
 	if pe := decode(r, &b); pe != nil {
-		writeErr(w, pe)
-		return
+		return pe
 	}
-	a.changeTeam(w, r, b, "team.update")
+	return a.changeTeam(w, r, b, "team.update")
 }
 
-func (a *app) deactivateTeam(w http.ResponseWriter, r *http.Request) {
+func (a *app) deactivateTeam(w http.ResponseWriter, r *http.Request) error {
 	off := false
-	a.changeTeam(w, r, TeamBody{Active: &off}, "team.deactivate")
+	return a.changeTeam(w, r, TeamBody{Active: &off}, "team.deactivate")
 }

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/throughgate/throughgate/api"
+	"github.com/throughgate/throughgate/internal/devstack"
 	"github.com/throughgate/throughgate/internal/postgres"
-	"github.com/throughgate/throughgate/internal/stack"
 	"github.com/throughgate/throughgate/resettlement"
 )
 
@@ -77,7 +77,7 @@ func TestAPI(t *testing.T) {
 		// The session cookie: HttpOnly, SameSite=Lax; on plain-http loopback
 		// the development name without __Host- and Secure.
 		c := newClient(t, d.URL)
-		r := c.do("POST", "/api/v1/auth/login", map[string]string{"login": "officer-1", "password": stack.DemoPassword}, nil)
+		r := c.do("POST", "/api/v1/auth/login", map[string]string{"login": "officer-1", "password": devstack.DemoPassword}, nil)
 		cookie := r.header.Get("Set-Cookie")
 		if !strings.HasPrefix(cookie, "tg_session=tgs_") || !strings.Contains(cookie, "HttpOnly") || !strings.Contains(cookie, "SameSite=Lax") || strings.Contains(cookie, "Secure") {
 			t.Errorf("cookie %q", cookie)
@@ -85,7 +85,7 @@ func TestAPI(t *testing.T) {
 		// A cookie-authenticated change from another site is refused (CSRF)…
 		c.origin = "https://evil.example"
 		c.want(c.do("PATCH", "/api/v1/me", map[string]string{"notify": "digest"}, nil), 403, "cross-site change")
-		c.want(c.do("POST", "/api/v1/auth/login", map[string]string{"login": "officer-1", "password": stack.DemoPassword}, nil), 403, "cross-site sign-in")
+		c.want(c.do("POST", "/api/v1/auth/login", map[string]string{"login": "officer-1", "password": devstack.DemoPassword}, nil), 403, "cross-site sign-in")
 		// …while a cross-site read is harmless and allowed.
 		c.want(c.do("GET", "/api/v1/me", nil, nil), 200, "cross-site read")
 		c.origin = ""

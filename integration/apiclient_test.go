@@ -20,7 +20,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/throughgate/throughgate/api"
-	"github.com/throughgate/throughgate/internal/stack"
+	"github.com/throughgate/throughgate/internal/devstack"
 )
 
 // apiClient calls the API as one person, over real HTTP, and checks every
@@ -145,10 +145,10 @@ func newClient(t testing.TB, base string) *apiClient {
 }
 
 // signIn signs in with the demo password and returns the person's client.
-func signIn(t testing.TB, d *stack.Dev, login string) *apiClient {
+func signIn(t testing.TB, d *devstack.Dev, login string) *apiClient {
 	t.Helper()
 	c := newClient(t, d.URL)
-	r := c.do("POST", "/api/v1/auth/login", map[string]string{"login": login, "password": stack.DemoPassword}, nil)
+	r := c.do("POST", "/api/v1/auth/login", map[string]string{"login": login, "password": devstack.DemoPassword}, nil)
 	if r.status != http.StatusOK {
 		t.Fatalf("sign in as %s: %d %s", login, r.status, r.body)
 	}

@@ -12,9 +12,10 @@ import (
 	"time"
 
 	"github.com/throughgate/throughgate/api"
+	"github.com/throughgate/throughgate/internal/app"
 	"github.com/throughgate/throughgate/internal/config"
+	"github.com/throughgate/throughgate/internal/devstack"
 	"github.com/throughgate/throughgate/internal/postgres"
-	"github.com/throughgate/throughgate/internal/stack"
 	"github.com/throughgate/throughgate/resettlement"
 )
 
@@ -99,7 +100,7 @@ func BenchmarkCaseListAndBoard10k(b *testing.B) {
 }
 
 // benchStack starts the dev stack for a benchmark.
-func benchStack(b *testing.B) *stack.Dev {
+func benchStack(b *testing.B) *devstack.Dev {
 	port := func() string {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -116,7 +117,7 @@ func benchStack(b *testing.B) *stack.Dev {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	d, err := stack.StartDev(ctx, cfg, stack.NewLogger("warn"))
+	d, err := devstack.Start(ctx, cfg, app.NewLogger("warn"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -125,7 +126,7 @@ func benchStack(b *testing.B) *stack.Dev {
 
 // tokenClient signs in and makes a personal access token, so the
 // measurement is of bearer requests (no session bookkeeping).
-func tokenClient(b *testing.B, d *stack.Dev, login string) *apiClient {
+func tokenClient(b *testing.B, d *devstack.Dev, login string) *apiClient {
 	c := signIn(b, d, login)
 	var tok api.NewToken
 	c.want(c.do("POST", "/api/v1/tokens", map[string]any{"name": "bench"}, nil), 201, "token").decode(b, &tok)

@@ -18,7 +18,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
-	"github.com/throughgate/throughgate/internal/stack"
+	"github.com/throughgate/throughgate/internal/devstack"
 	"github.com/throughgate/throughgate/resettlement"
 )
 
@@ -221,7 +221,7 @@ func (s *uiSession) signIn(login string) {
 	s.open("/sign-in")
 	s.do("fill in the sign-in form",
 		chromedp.SetValue(chromedp.ID("sign-in-login"), login),
-		chromedp.SetValue(chromedp.ID("sign-in-password"), stack.DemoPassword))
+		chromedp.SetValue(chromedp.ID("sign-in-password"), devstack.DemoPassword))
 	s.submit("sign in as "+login, `#sign-in button[type="submit"]`)
 	s.expectText("h1", "My cases")
 }

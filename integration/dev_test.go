@@ -15,12 +15,13 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/throughgate/throughgate/api"
+	"github.com/throughgate/throughgate/internal/app"
 	"github.com/throughgate/throughgate/internal/casework"
 	"github.com/throughgate/throughgate/internal/config"
 	"github.com/throughgate/throughgate/internal/devsmtp"
+	"github.com/throughgate/throughgate/internal/devstack"
+	"github.com/throughgate/throughgate/internal/httpserver"
 	"github.com/throughgate/throughgate/internal/postgres"
-	"github.com/throughgate/throughgate/internal/stack"
 	"github.com/throughgate/throughgate/resettlement"
 	"github.com/throughgate/throughgate/workflows"
 )
@@ -58,11 +59,11 @@ func devConfig(t *testing.T, dir string, extra ...string) config.Config {
 	return cfg
 }
 
-func startDev(t *testing.T, cfg config.Config) *stack.Dev {
+func startDev(t *testing.T, cfg config.Config) *devstack.Dev {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	d, err := stack.StartDev(ctx, cfg, stack.NewLogger("warn"))
+	d, err := devstack.Start(ctx, cfg, app.NewLogger("warn"))
 	if err != nil {
 		t.Fatalf("StartDev: %v", err)
 	}
@@ -83,7 +84,7 @@ func getJSON(t *testing.T, url string, v any) int {
 	return resp.StatusCode
 }
 
-func openDemoCase(t *testing.T, d *stack.Dev, prisonNumber string, dates resettlement.ReleaseDates, received resettlement.Date) string {
+func openDemoCase(t *testing.T, d *devstack.Dev, prisonNumber string, dates resettlement.ReleaseDates, received resettlement.Date) string {
 	t.Helper()
 	id, created, err := d.Cases.Open(context.Background(), casework.OpenRequest{
 		Person: postgres.Person{PrisonNumber: prisonNumber, Booking: "1", GivenName: "Sam", FamilyName: "Example",
@@ -116,7 +117,7 @@ func TestDevStackReadyRoundTripsAndRestart(t *testing.T) {
 	d := startDev(t, cfg)
 	t.Logf("dev stack ready in %s", time.Since(start).Round(time.Millisecond))
 
-	var ready api.Readiness
+	var ready httpserver.Readiness
 	if code := getJSON(t, d.URL+"/readyz", &ready); code != http.StatusOK || !ready.Ready || len(ready.Dependencies) != 4 {
 		t.Fatalf("readyz %d %+v", code, ready)
 	}
@@ -159,7 +160,7 @@ func TestDevStackReadyRoundTripsAndRestart(t *testing.T) {
 
 	// With a dependency down, readiness says which and answers 503.
 	d.SMTP.Close()
-	var down api.Readiness
+	var down httpserver.Readiness
 	if code := getJSON(t, d.URL+"/readyz", &down); code != http.StatusServiceUnavailable || down.Ready {
 		t.Errorf("readyz with SMTP down: %d %+v", code, down)
 	}
@@ -205,12 +206,12 @@ func TestDevStackRefusesBadStarts(t *testing.T) {
 	}
 	defer busy.Close()
 	cfg := devConfig(t, tempDir(t), "--http-addr", busy.Addr().String())
-	_, err = stack.StartDev(context.Background(), cfg, stack.NewLogger("warn"))
+	_, err = devstack.Start(context.Background(), cfg, app.NewLogger("warn"))
 	if err == nil || !strings.Contains(err.Error(), "already in use") || !strings.Contains(err.Error(), "HTTP_ADDR") {
 		t.Errorf("http port in use: %v", err)
 	}
 	cfg = devConfig(t, tempDir(t), "--pg-port", fmt.Sprint(busy.Addr().(*net.TCPAddr).Port))
-	_, err = stack.StartDev(context.Background(), cfg, stack.NewLogger("warn"))
+	_, err = devstack.Start(context.Background(), cfg, app.NewLogger("warn"))
 	if err == nil || !strings.Contains(err.Error(), "PG_PORT") {
 		t.Errorf("postgres port in use: %v", err)
 	}

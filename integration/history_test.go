@@ -10,7 +10,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/temporalproto"
 
-	"github.com/throughgate/throughgate/internal/stack"
+	"github.com/throughgate/throughgate/internal/devstack"
 	"github.com/throughgate/throughgate/workflows"
 )
 
@@ -21,7 +21,7 @@ import (
 //	THROUGHGATE_KEEP_HISTORIES=1 go test ./integration -run Reminder
 //
 // after a change to the workflow that old histories must still replay on.
-func keepHistory(t *testing.T, d *stack.Dev, caseID, name string) int {
+func keepHistory(t *testing.T, d *devstack.Dev, caseID, name string) int {
 	t.Helper()
 	iter := d.Client.GetWorkflowHistory(context.Background(), workflows.WorkflowID(caseID), "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	var h historypb.History

@@ -17,11 +17,18 @@ const (
 	AlarmStalled    AlarmKind = "stalled"    // no progress for the stall period: to the team manager
 )
 
+// AlarmKinds lists every kind of alarm. Read it; never modify it.
+var AlarmKinds = []AlarmKind{AlarmReminder, AlarmDue, AlarmEscalation, AlarmUnassigned, AlarmStalled}
+
+// Valid reports whether k is one of AlarmKinds.
+func (k AlarmKind) Valid() bool { return slices.Contains(AlarmKinds, k) }
+
 // Alarm is a moment at which somebody must be told something.
 type Alarm struct {
 	// Key is unique within a case for one reason to tell somebody; the
-	// outbox keys its email on (case, key), so an alarm raised twice — a
-	// retried activity, a replayed workflow — sends one email.
+	// outbox keys its emails on (case, key, recipient), so an alarm raised
+	// twice — a retried activity, a replayed workflow — sends one email to
+	// each recipient.
 	Key    string    `json:"key"`
 	Kind   AlarmKind `json:"kind"`
 	Level  int       `json:"level,omitempty"`

@@ -11,9 +11,11 @@ import (
 // step states only: names and other personal data live in PostgreSQL, because
 // a Case is what a Temporal workflow keeps in its history.
 //
-// Every change goes through a command method (commands.go) that validates
-// first and changes nothing on error, so a rejected request never corrupts a
-// case. now is always a parameter.
+// Every change a person asks for goes through a command method
+// (commands.go) that validates first and changes nothing on error, so a
+// rejected request never corrupts a case; the only other change, marking
+// alarms raised, is TakeDue (alarm.go). now is always a parameter.
+// docs/design.md, "Personal data", says what may and may not be added here.
 type Case struct {
 	ID            string `json:"id"`
 	Establishment string `json:"establishment"`
@@ -87,7 +89,7 @@ const (
 )
 
 // OpenCase is what an officer supplies to open a case, less the personal
-// data, which the API keeps in PostgreSQL under the case id.
+// data, which stays in PostgreSQL under the case id.
 type OpenCase struct {
 	CaseID        string       `json:"case_id"`
 	Establishment string       `json:"establishment"`
@@ -211,7 +213,7 @@ func (c *Case) openedAfterRelease(now time.Time, by string, day Date) {
 			continue
 		}
 		to := StepNotNeeded
-		if s.ID == "release" {
+		if s.ID == StepRelease {
 			to = StepDone
 		}
 		c.setStatus(now, by, s, to, 0, "case opened after release on "+day.String())
@@ -265,8 +267,8 @@ func (c *Case) reschedule(now time.Time) {
 }
 
 // needsAssessmentDue applies the late-identification rule: the assessment is
-// due 10 weeks before release, or 5 working days after reception when the
-// case opened too late for that, but never after the day before release.
+// due 10 weeks before release, or 5 working days after reception (C) if that
+// is later, but never after the working day before release.
 func (c *Case) needsAssessmentDue(release, planned Date) Date {
 	late := EnglandAndWales.AddWorkingDays(c.ReceivedOn, 5)
 	due := planned

@@ -1,5 +1,10 @@
 package resettlement
 
+import (
+	"fmt"
+	"slices"
+)
+
 // StepKind names a kind of step in the catalogue.
 type StepKind string
 
@@ -20,11 +25,63 @@ const (
 	KindHandover        StepKind = "handover"
 )
 
+// StepKinds lists every kind of step, in catalogue order, then the kinds
+// added while a case runs (pathway support, handover). Read it; never
+// modify it.
+var StepKinds = []StepKind{KindIdentify, KindImmediateNeeds, KindNeedsAssessment, KindHousingReferral,
+	KindIDDocuments, KindBankAccount, KindBenefits, KindGPRegistration, KindMedicines, KindReleasePlan,
+	KindRelease, KindFollowUp, KindPathwaySupport, KindHandover}
+
+// Valid reports whether k is a known kind of step.
+func (k StepKind) Valid() bool { return slices.Contains(StepKinds, k) }
+
+// Step ids of the standard plan, one per catalogue row. A step's id is
+// stored in PostgreSQL (steps.id, case_events.step_id), in alarm keys and in
+// every workflow history: never change a value, only add new ones.
+//
+// Steps added while a case runs have ids made by SupportStepID and
+// HandoverStepID.
+const (
+	StepIdentify          = "identify"
+	StepImmediateNeeds    = "immediate-needs"
+	StepNeedsAssessment   = "needs-assessment"
+	StepHousingReferral   = "housing-referral"
+	StepIDDocuments       = "id-documents"
+	StepBankAccount       = "bank-account"
+	StepBenefits          = "benefits"
+	StepGPRegistration    = "gp-registration"
+	StepMedicines         = "medicines"
+	StepReleasePlan       = "release-plan"
+	StepRelease           = "release"
+	StepFollowUpNightOne  = "follow-up-1"
+	StepFollowUpFirstWeek = "follow-up-7"
+	StepFollowUpFourWeeks = "follow-up-28"
+	StepFollowUp12Weeks   = "follow-up-84"
+)
+
+// SupportStepID is the id of the step RecordAssessment adds when a pathway
+// with no standard step of its own needs support ("support-drugs-alcohol").
+func SupportStepID(p Pathway) string { return "support-" + string(p) }
+
+// HandoverStepID is the id of the n-th handover step a transfer adds,
+// counting from 1 ("handover-1").
+func HandoverStepID(n int) string { return fmt.Sprintf("handover-%d", n) }
+
+// StandardStepIDs returns the ids of the catalogue's steps in the order a
+// case shows them.
+func StandardStepIDs() []string {
+	ids := make([]string, len(catalogue))
+	for i, e := range catalogue {
+		ids[i] = e.id
+	}
+	return ids
+}
+
 // anchor is what a step's window is measured from.
 type anchor int
 
 const (
-	fromReception anchor = iota // C, the day the case opened in custody
+	fromReception anchor = iota // C, the day the person was received (Case.ReceivedOn)
 	fromRelease                 // R, the adjusted release day
 )
 
@@ -46,30 +103,71 @@ type entry struct {
 	due       shift
 }
 
-// catalogue is the standard plan, with the reason for each window in
-// DESIGN.md §1. The order is the order steps are shown in.
+// catalogue is the standard plan, one row per step, in the order a case
+// shows them. Each row says what the step's window is measured from (C, the
+// day the person was received; R, the adjusted release day of
+// Case.ReleaseDay) and how far: "due" is the day the step is due, "from" the
+// first day work may start. docs/design.md, "The step catalogue", gives the
+// reason and the public source of each window.
+//
+// # When does a step's reminder fire?
+//
+// Everything about a step's timing is in its row here plus the case's
+// Policy (DefaultPolicy unless the service configured its own); Case.Alarms
+// turns the two into instants and nothing else moves them. Worked through
+// for the housing referral of an adult received on Friday 20 November 2026,
+// whose conditional release date (CRD) is Friday 12 March 2027, under
+// DefaultPolicy. Times are London wall-clock times (GMT in January).
+// TestHousingReminderExample checks every date, time and key below against
+// the code, and that this comment still states them, so the two cannot
+// drift apart.
+//
+//  1. Release day R (Calendar.ReleaseDay): a standard release of an adult
+//     who has served at least 28 days, due on a Friday, moves one working
+//     day earlier, to Thursday 11 March 2027.
+//  2. Due date (the row's due, R − 56 days): Thursday 14 January 2027. The
+//     row has no "from", so work may start at once.
+//  3. Due instant (Policy.DueTime, 17:00): Thursday 14 January 2027 17:00.
+//     Had that instant already passed when the step was planned, the step
+//     would instead be due Policy.Grace (2 working days) after that moment.
+//  4. Reminder to the owner (Policy.RemindBefore: 3 working days back, then
+//     8 hours back): Monday 11 January 2027 09:00.
+//  5. Due-day reminder to the owner (Policy.RemindOnDue: 8 hours back):
+//     Thursday 14 January 2027 09:00.
+//  6. Escalation 1, to the owner's team manager (Policy.Escalations[0]:
+//     2 working days on, over the weekend): Monday 18 January 2027 17:00.
+//  7. Escalation 2, to the head of service (Policy.Escalations[1]: 7
+//     calendar days on): Thursday 21 January 2027 17:00.
+//
+// Each alarm fires once: its key (here "c0/housing-referral/2027-01-14/"
+// then "reminder", "due", "escalation-1" or "escalation-2") is recorded in
+// Case.Fired when TakeDue raises it. Alarms fire only while the step is open
+// and the case is neither paused nor closed. A change of release date moves
+// R and with it every instant above; the key carries the due date, so the
+// moved ladder reminds afresh. Who receives each email is decided by the
+// RaiseAlarm activity (package activities).
 var catalogue = []entry{
-	{id: "identify", title: "Identify and open case", kind: KindIdentify, anchor: fromReception},
+	{id: StepIdentify, title: "Identify and open case", kind: KindIdentify, anchor: fromReception},
 	// Immediate needs are screened on reception (2022 pre-release framework).
-	{id: "immediate-needs", title: "Immediate needs screening", kind: KindImmediateNeeds, anchor: fromReception, due: shift{days: 3}},
+	{id: StepImmediateNeeds, title: "Immediate needs screening", kind: KindImmediateNeeds, anchor: fromReception, due: shift{days: 3}},
 	// The pre-release window opens 12 weeks out; see needsAssessmentDue for the late-identification rule.
-	{id: "needs-assessment", title: "Pre-release needs assessment (all pathways)", kind: KindNeedsAssessment, anchor: fromRelease, from: &shift{days: -84}, due: shift{days: -70}},
+	{id: StepNeedsAssessment, title: "Pre-release needs assessment (all pathways)", kind: KindNeedsAssessment, anchor: fromRelease, from: &shift{days: -84}, due: shift{days: -70}},
 	// Homelessness Reduction Act 2017: the council owes a 56-day prevention duty.
-	{id: "housing-referral", title: "Housing: duty to refer", kind: KindHousingReferral, pathway: Accommodation, blocking: true, anchor: fromRelease, due: shift{days: -56}},
+	{id: StepHousingReferral, title: "Housing: duty to refer", kind: KindHousingReferral, pathway: Accommodation, blocking: true, anchor: fromRelease, due: shift{days: -56}},
 	// ID funding covers people with 12 weeks or less to serve.
-	{id: "id-documents", title: "ID documents", kind: KindIDDocuments, pathway: FinanceID, blocking: true, anchor: fromRelease, from: &shift{days: -84}, due: shift{days: -28}},
+	{id: StepIDDocuments, title: "ID documents", kind: KindIDDocuments, pathway: FinanceID, blocking: true, anchor: fromRelease, from: &shift{days: -84}, due: shift{days: -28}},
 	// The prison banking scheme takes applications between 6 months and 6 weeks out.
-	{id: "bank-account", title: "Bank account", kind: KindBankAccount, pathway: FinanceID, blocking: true, anchor: fromRelease, from: &shift{months: -6}, due: shift{days: -42}},
-	{id: "benefits", title: "Universal Credit claim prepared and jobcentre appointment booked", kind: KindBenefits, pathway: FinanceID, anchor: fromRelease, due: shift{days: -7}},
+	{id: StepBankAccount, title: "Bank account", kind: KindBankAccount, pathway: FinanceID, blocking: true, anchor: fromRelease, from: &shift{months: -6}, due: shift{days: -42}},
+	{id: StepBenefits, title: "Universal Credit claim prepared and jobcentre appointment booked", kind: KindBenefits, pathway: FinanceID, anchor: fromRelease, due: shift{days: -7}},
 	// Practices may register people up to four weeks before release.
-	{id: "gp-registration", title: "GP registration", kind: KindGPRegistration, pathway: Health, blocking: true, anchor: fromRelease, from: &shift{days: -28}, due: shift{days: -7}},
-	{id: "medicines", title: "Medicines and prescriptions for release day", kind: KindMedicines, pathway: Health, anchor: fromRelease, due: shift{days: -2}},
-	{id: "release-plan", title: "Release-day plan confirmed (night-one accommodation, travel, appointments)", kind: KindReleasePlan, pathway: Accommodation, blocking: true, anchor: fromRelease, due: shift{workingDays: -2}},
-	{id: "release", title: "Release", kind: KindRelease, anchor: fromRelease},
-	{id: "follow-up-1", title: "Follow-up: night one", kind: KindFollowUp, anchor: fromRelease, from: &shift{days: 1}, due: shift{days: 1}},
-	{id: "follow-up-7", title: "Follow-up: first week", kind: KindFollowUp, anchor: fromRelease, from: &shift{days: 7}, due: shift{days: 7}},
-	{id: "follow-up-28", title: "Follow-up: four weeks", kind: KindFollowUp, anchor: fromRelease, from: &shift{days: 28}, due: shift{days: 28}},
-	{id: "follow-up-84", title: "Follow-up: 12-week accommodation outcome", kind: KindFollowUp, pathway: Accommodation, anchor: fromRelease, from: &shift{days: 84}, due: shift{days: 84}},
+	{id: StepGPRegistration, title: "GP registration", kind: KindGPRegistration, pathway: Health, blocking: true, anchor: fromRelease, from: &shift{days: -28}, due: shift{days: -7}},
+	{id: StepMedicines, title: "Medicines and prescriptions for release day", kind: KindMedicines, pathway: Health, anchor: fromRelease, due: shift{days: -2}},
+	{id: StepReleasePlan, title: "Release-day plan confirmed (night-one accommodation, travel, appointments)", kind: KindReleasePlan, pathway: Accommodation, blocking: true, anchor: fromRelease, due: shift{workingDays: -2}},
+	{id: StepRelease, title: "Release", kind: KindRelease, anchor: fromRelease},
+	{id: StepFollowUpNightOne, title: "Follow-up: night one", kind: KindFollowUp, anchor: fromRelease, from: &shift{days: 1}, due: shift{days: 1}},
+	{id: StepFollowUpFirstWeek, title: "Follow-up: first week", kind: KindFollowUp, anchor: fromRelease, from: &shift{days: 7}, due: shift{days: 7}},
+	{id: StepFollowUpFourWeeks, title: "Follow-up: four weeks", kind: KindFollowUp, anchor: fromRelease, from: &shift{days: 28}, due: shift{days: 28}},
+	{id: StepFollowUp12Weeks, title: "Follow-up: 12-week accommodation outcome", kind: KindFollowUp, pathway: Accommodation, anchor: fromRelease, from: &shift{days: 84}, due: shift{days: 84}},
 }
 
 // actions say, in one sentence, what the owner of a step of each kind does.

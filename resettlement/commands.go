@@ -59,6 +59,12 @@ const (
 	ActionNote      StepAction = "note" // a note with no change of status
 )
 
+// StepActions lists what a person can do to a step. Read it; never modify it.
+var StepActions = []StepAction{ActionStart, ActionComplete, ActionReopen, ActionNotNeeded, ActionWaiting, ActionDecline, ActionNote}
+
+// Valid reports whether a is one of StepActions.
+func (a StepAction) Valid() bool { return slices.Contains(StepActions, a) }
+
 // describe names the action in words for messages.
 func (a StepAction) describe() string {
 	switch a {
@@ -116,7 +122,7 @@ func (c *Case) ActOnStep(cmd ActOnStep, now time.Time) error {
 		if !s.Status.Open() {
 			return Conflict(fmt.Sprintf("%q is already %s", s.Title, s.Status))
 		}
-		if s.ID == "release" {
+		if s.ID == StepRelease {
 			return c.release(cmd, s, now)
 		}
 		to = StepDone
@@ -124,7 +130,7 @@ func (c *Case) ActOnStep(cmd ActOnStep, now time.Time) error {
 		if s.Status.Open() {
 			return Conflict(fmt.Sprintf("%q is still open", s.Title))
 		}
-		if s.ID == "release" || s.Kind == KindIdentify {
+		if s.ID == StepRelease || s.Kind == KindIdentify {
 			return Conflict(fmt.Sprintf("%q cannot be reopened; change the release dates or reset the case instead", s.Title))
 		}
 		to = StepInProgress
@@ -132,7 +138,7 @@ func (c *Case) ActOnStep(cmd ActOnStep, now time.Time) error {
 		if !s.Status.Open() {
 			return Conflict(fmt.Sprintf("%q is already %s", s.Title, s.Status))
 		}
-		if s.ID == "release" && cmd.Action != ActionWaiting {
+		if s.ID == StepRelease && cmd.Action != ActionWaiting {
 			return Conflict("the release step cannot be closed this way; change the release dates or close the case")
 		}
 		to = map[StepAction]StepStatus{ActionNotNeeded: StepNotNeeded, ActionWaiting: StepWaiting, ActionDecline: StepDeclined}[cmd.Action]
@@ -144,7 +150,7 @@ func (c *Case) ActOnStep(cmd ActOnStep, now time.Time) error {
 		c.done(cmd.Meta, now)
 		return nil
 	default:
-		return Errors{{"action", "must be one of start, complete, reopen, not-needed, waiting, decline, note"}}
+		return Errors{{"action", "must be one of " + oneOf(StepActions)}}
 	}
 	c.setStatus(now, cmd.By, s, to, cmd.NoteID, "")
 	if to == StepInProgress && cmd.Action == ActionReopen && !s.Due.IsZero() && !s.Due.After(now) {
@@ -174,7 +180,7 @@ func (c *Case) release(cmd ActOnStep, s *Step, now time.Time) error {
 
 // Released reports whether the release step is done.
 func (c *Case) Released() bool {
-	s := c.step("release")
+	s := c.step(StepRelease)
 	return s != nil && s.Status == StepDone
 }
 
@@ -216,7 +222,7 @@ func (c *Case) RecordAssessment(cmd RecordAssessment, now time.Time) error {
 	}
 	var errs Errors
 	if cmd.Skip != "" && !cmd.Skip.Valid() {
-		errs.Add("skip", "must be one of completed-in-oasys, completed-in-another-prison, early-release, transfer, other")
+		errs.Add("skip", "must be one of "+oneOf(SkipReasons))
 	}
 	if cmd.Skip == "" && len(cmd.Needs) == 0 {
 		errs.Add("needs", "give the status of at least one pathway, or a reason to skip the assessment")
@@ -230,7 +236,7 @@ func (c *Case) RecordAssessment(cmd RecordAssessment, now time.Time) error {
 		}
 		seen[n.Pathway] = true
 		if !n.Status.Valid() {
-			errs.Add(fmt.Sprintf("needs[%d].status", i), "must be one of not-started, in-progress, support-required, support-not-required, support-declined, done")
+			errs.Add(fmt.Sprintf("needs[%d].status", i), "must be one of "+oneOf(PathwayStatuses))
 		}
 	}
 	if (cmd.Skip == SkipOther) && cmd.NoteID == 0 {
@@ -247,7 +253,7 @@ func (c *Case) RecordAssessment(cmd RecordAssessment, now time.Time) error {
 		}
 		c.applyNeed(n, cmd, now)
 	}
-	if a := c.step("needs-assessment"); a != nil && a.Status.Open() {
+	if a := c.step(StepNeedsAssessment); a != nil && a.Status.Open() {
 		why := ""
 		if cmd.Skip != "" {
 			c.AssessmentSkipped = cmd.Skip
@@ -275,7 +281,7 @@ func (c *Case) applyNeed(n PathwayNeed, cmd RecordAssessment, now time.Time) {
 			}
 		}
 	case PathwaySupportRequired:
-		id := "support-" + string(n.Pathway)
+		id := SupportStepID(n.Pathway)
 		if pathwayHasStandardStep(n.Pathway) || c.step(id) != nil {
 			return
 		}
@@ -375,15 +381,19 @@ type ChangeReleaseDates struct {
 }
 
 // ReleaseDateReasons are the reasons staff give for a change of dates.
+// Read it; never modify it.
 var ReleaseDateReasons = []string{"recalculation", "parole-decision", "added-days", "hdc-decision", "release-cancelled", "release-deferred", "correction", "other"}
+
+// ValidReleaseDateReason reports whether reason is one of ReleaseDateReasons.
+func ValidReleaseDateReason(reason string) bool { return slices.Contains(ReleaseDateReasons, reason) }
 
 func (c *Case) ChangeReleaseDates(cmd ChangeReleaseDates, now time.Time) error {
 	if err := c.begin(cmd.Meta, false); err != nil {
 		return err
 	}
 	var errs Errors
-	if !slices.Contains(ReleaseDateReasons, cmd.Reason) {
-		errs.Add("reason", "must be one of recalculation, parole-decision, added-days, hdc-decision, release-cancelled, release-deferred, correction, other")
+	if !ValidReleaseDateReason(cmd.Reason) {
+		errs.Add("reason", "must be one of "+oneOf(ReleaseDateReasons))
 	}
 	if err := cmd.Dates.Validate(); err != nil {
 		fe, _ := AsFieldErrors(err)
@@ -458,7 +468,7 @@ func (c *Case) Transfer(cmd Transfer, now time.Time) error {
 		}
 	}
 	due := EnglandAndWales.Shift(now, c.Policy.Handover)
-	c.Steps = append(c.Steps, Step{ID: fmt.Sprintf("handover-%d", n), Kind: KindHandover,
+	c.Steps = append(c.Steps, Step{ID: HandoverStepID(n), Kind: KindHandover,
 		Title: "Handover from " + from + " received and case picked up", Status: StepNotStarted,
 		Owner: queue, DueDate: DateOf(due), Due: due, Updated: now})
 	c.queue(now)
@@ -513,6 +523,12 @@ const (
 	ResetNewSentence ResetReason = "new-sentence" // returned on a new sentence
 )
 
+// ResetReasons lists why a case may start again. Read it; never modify it.
+var ResetReasons = []ResetReason{ResetRecall, ResetNewSentence}
+
+// Valid reports whether r is one of ResetReasons.
+func (r ResetReason) Valid() bool { return slices.Contains(ResetReasons, r) }
+
 // Reset starts the case again after a recall or a new sentence: open work is
 // cancelled and the plan is laid afresh from the new reception and dates.
 type Reset struct {
@@ -527,7 +543,7 @@ func (c *Case) Reset(cmd Reset, now time.Time) error {
 		return err
 	}
 	var errs Errors
-	if cmd.Reason != ResetRecall && cmd.Reason != ResetNewSentence {
+	if !cmd.Reason.Valid() {
 		errs.Add("reason", "must be recall or new-sentence")
 	}
 	if cmd.ReceivedOn.IsZero() || cmd.ReceivedOn.After(DateOf(now)) {
@@ -571,7 +587,12 @@ const (
 	CloseOther            CloseReason = "other"
 )
 
-var closeReasons = []CloseReason{CloseCompleted, CloseSupportDeclined, CloseHospital, CloseDeported, CloseDiedInCustody, CloseReleaseCancelled, CloseDuplicate, CloseOther}
+// CloseReasons lists why a case may end, in the order staff choose from
+// them. Read it; never modify it.
+var CloseReasons = []CloseReason{CloseCompleted, CloseSupportDeclined, CloseHospital, CloseDeported, CloseDiedInCustody, CloseReleaseCancelled, CloseDuplicate, CloseOther}
+
+// Valid reports whether r is one of CloseReasons.
+func (r CloseReason) Valid() bool { return slices.Contains(CloseReasons, r) }
 
 // Outcome is what the case achieved, recorded at closure. Nil means unknown.
 type Outcome struct {
@@ -602,8 +623,8 @@ func (c *Case) Close(cmd Close, now time.Time) error {
 	if err := c.begin(cmd.Meta, false); err != nil {
 		return err
 	}
-	if !slices.Contains(closeReasons, cmd.Reason) {
-		return Errors{{"reason", "must be one of completed, support-declined, transferred-to-hospital, deported, died-in-custody, release-cancelled, opened-in-error, other"}}
+	if !cmd.Reason.Valid() {
+		return Errors{{"reason", "must be one of " + oneOf(CloseReasons)}}
 	}
 	if cmd.Reason == CloseOther && cmd.NoteID == 0 {
 		return Errors{{"note", "say why the case is closed"}}

@@ -8,5 +8,8 @@
 // (to validate a request before it reaches a workflow) and in table tests.
 //
 // A newcomer should start with Case (case.go), the step catalogue
-// (catalogue.go), Policy (alarm.go) and Calendar (calendar.go).
+// (catalogue.go, whose doc comment works through when the housing reminder
+// fires), Policy and DefaultPolicy (policy.go), the alarms they produce
+// (alarm.go) and Calendar (calendar.go). docs/design.md explains the domain
+// rules and where each comes from.
 package resettlement

@@ -43,6 +43,15 @@ func (e Errors) Error() string {
 	return strings.Join(msgs, "; ")
 }
 
+// oneOf lists the allowed values of an enum for a message: "a, b, c".
+func oneOf[T ~string](values []T) string {
+	s := make([]string, len(values))
+	for i, v := range values {
+		s[i] = string(v)
+	}
+	return strings.Join(s, ", ")
+}
+
 // ErrConflict marks an action that is well formed but not allowed in the
 // case's current state (completing a closed step, resuming a running case).
 var ErrConflict = errors.New("conflict")

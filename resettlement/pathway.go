@@ -1,5 +1,7 @@
 package resettlement
 
+import "slices"
+
 // Pathway is one of the seven HMPPS resettlement pathways.
 type Pathway string
 
@@ -14,6 +16,7 @@ const (
 )
 
 // Pathways lists the pathways in the order staff are used to seeing them.
+// Read it; never modify it.
 var Pathways = []Pathway{Accommodation, AttitudesThought, ChildrenFamilies, DrugsAlcohol, EducationWork, FinanceID, Health}
 
 // Title is the pathway's name as staff know it.
@@ -38,14 +41,7 @@ func (p Pathway) Title() string {
 }
 
 // Valid reports whether p is one of the seven pathways.
-func (p Pathway) Valid() bool {
-	for _, q := range Pathways {
-		if p == q {
-			return true
-		}
-	}
-	return false
-}
+func (p Pathway) Valid() bool { return slices.Contains(Pathways, p) }
 
 // PathwayStatus uses the vocabulary staff already know from the prison's
 // resettlement tools.
@@ -60,13 +56,31 @@ const (
 	PathwayDone               PathwayStatus = "done"
 )
 
-// Valid reports whether s is a known pathway status.
-func (s PathwayStatus) Valid() bool {
+// PathwayStatuses lists the pathway statuses in the order staff choose
+// from them. Read it; never modify it.
+var PathwayStatuses = []PathwayStatus{PathwayNotStarted, PathwayInProgress, PathwaySupportRequired,
+	PathwaySupportNotRequired, PathwaySupportDeclined, PathwayDone}
+
+// Valid reports whether s is one of PathwayStatuses.
+func (s PathwayStatus) Valid() bool { return slices.Contains(PathwayStatuses, s) }
+
+// Title is the status as staff know it.
+func (s PathwayStatus) Title() string {
 	switch s {
-	case PathwayNotStarted, PathwayInProgress, PathwaySupportRequired, PathwaySupportNotRequired, PathwaySupportDeclined, PathwayDone:
-		return true
+	case PathwayNotStarted:
+		return "Not started"
+	case PathwayInProgress:
+		return "In progress"
+	case PathwaySupportRequired:
+		return "Support required"
+	case PathwaySupportNotRequired:
+		return "Support not required"
+	case PathwaySupportDeclined:
+		return "Support declined"
+	case PathwayDone:
+		return "Done"
 	}
-	return false
+	return string(s)
 }
 
 // SkipReason says why the pre-release assessment was skipped.
@@ -80,11 +94,9 @@ const (
 	SkipOther                  SkipReason = "other"
 )
 
-// Valid reports whether r is a known skip reason.
-func (r SkipReason) Valid() bool {
-	switch r {
-	case SkipCompletedInOASys, SkipCompletedInOtherPrison, SkipEarlyRelease, SkipTransfer, SkipOther:
-		return true
-	}
-	return false
-}
+// SkipReasons lists the reasons an assessment may be skipped. Read it;
+// never modify it.
+var SkipReasons = []SkipReason{SkipCompletedInOASys, SkipCompletedInOtherPrison, SkipEarlyRelease, SkipTransfer, SkipOther}
+
+// Valid reports whether r is one of SkipReasons.
+func (r SkipReason) Valid() bool { return slices.Contains(SkipReasons, r) }

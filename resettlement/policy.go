@@ -61,10 +61,16 @@ type Policy struct {
 	Handover Offset `json:"handover"`
 }
 
-// DefaultPolicy is the ladder in DESIGN.md §1: remind 3 working days before
-// and on the due date, escalate to the team manager when 2 working days
-// overdue and to the head of service at 7 days, stalled after 10 working days
-// without progress.
+// DefaultPolicy is the ladder of docs/design.md, "The alarm ladder": a step
+// becomes overdue at 17:00 London time on its due date; its owner is
+// reminded at 09:00 three working days before and at 09:00 on the due date;
+// the owner's team manager is told when the step is 2 working days overdue
+// and the head of service at 7 calendar days; a step whose due instant has
+// already passed when it is planned or reopened is due 2 working days after
+// that moment instead (the grace); a case is stalled after 10 working days
+// without progress; a transferred case's handover is due 2 working days
+// after the transfer. The catalogue's doc comment (catalogue.go) works this
+// ladder through for one step.
 func DefaultPolicy() Policy {
 	return Policy{
 		DueTime:      Duration(17 * time.Hour),
@@ -77,8 +83,12 @@ func DefaultPolicy() Policy {
 	}
 }
 
-// Validate checks that the ladder climbs: reminders before escalations,
-// escalations after the due instant and in order.
+// Validate checks that the ladder climbs: the time of day falls within a
+// day, the early reminder comes no later than the due-day one, there are one
+// or two escalations, each after the due instant and after the level before
+// it, and the grace, stall and handover periods are positive. It compares
+// offsets by approximate length (a working day counts as a day), so it
+// catches a ladder set the wrong way round, not every odd one.
 func (p Policy) Validate() error {
 	var errs Errors
 	if p.DueTime < 0 || p.DueTime.Std() >= 24*time.Hour {

@@ -1,5 +1,7 @@
 package resettlement
 
+import "slices"
+
 // ReleaseDates are the sentence-calculation dates the prisoner index carries.
 // Any may be unknown (zero). Dates change — parole decisions, recalculation,
 // added days, recall — and every deadline anchored on them moves with them.
@@ -34,10 +36,21 @@ const (
 	ReleaseIndeterminate ReleaseKind = "indeterminate" // indeterminate sentence
 )
 
-// Target returns the target release date and which date it came from, by the
-// precedence the Ministry of Justice's own services use:
+// ReleaseKinds lists every kind of release. Read it; never modify it.
+var ReleaseKinds = []ReleaseKind{ReleaseStandard, ReleaseHDC, ReleaseParole, ReleaseIndeterminate}
+
+// Valid reports whether k is one of ReleaseKinds.
+func (k ReleaseKind) Valid() bool { return slices.Contains(ReleaseKinds, k) }
+
+// Target returns the target release date and which date it came from:
 // confirmed > APD > HDCAD > CRD > ARD > PRRD > NPD. ok is false when no
 // release date is known (release cancelled or not yet calculated).
+//
+// The first three follow prison-api's release date algorithm (confirmed,
+// then actual parole or HDC actual). Where prison-api then takes the non-DTO
+// release date the sentence calculation chose (one of ARD, CRD, NPD, PRRD),
+// Throughgate, which is given the dates but not that choice, takes the first
+// known in the order above. docs/design.md, "Target release date".
 func (r ReleaseDates) Target() (d Date, source string, ok bool) {
 	for _, c := range []struct {
 		name string
@@ -85,11 +98,18 @@ func (r ReleaseDates) Validate() error {
 // ReleaseDay returns the day a person due out on target actually leaves.
 //
 // A release due on a weekend or bank holiday happens on the previous working
-// day. Under the Offenders (Day of Release from Detention) Act 2023, an adult
-// who has served at least 28 days and is due out on a Friday or the day before
-// a bank holiday leaves one working day earlier — but not on home detention
-// curfew, an indeterminate sentence or Parole Board discretionary release.
-// The Act allows up to two days; we move one, as the Prison Service does.
+// day (Criminal Justice Act 1961 s.23(3)). Then, for a standard release
+// (kind ReleaseStandard: not home detention curfew, an indeterminate
+// sentence or Parole Board discretionary release) of an adult who has served
+// at least 28 days, a day that is a Friday or the day before a bank holiday
+// moves one working day earlier (s.23(3B), inserted by the Offenders (Day of
+// Release from Detention) Act 2023, which allows up to two).
+//
+// The move is made once and not checked again. calculate-release-dates-api
+// instead steps back until the day after is a working day, which differs
+// when bank holidays cluster: a release due on Monday 24 December 2029 is
+// planned here for Friday 21 December, there for Thursday 20 December.
+// docs/design.md, "Known gaps", records this difference.
 func (c Calendar) ReleaseDay(target Date, kind ReleaseKind, adult bool, servedDays int) Date {
 	day := c.OnOrBefore(target)
 	if kind != ReleaseStandard || !adult || servedDays < 28 {

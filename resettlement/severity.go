@@ -18,7 +18,13 @@ const (
 	SeverityCritical
 )
 
+// Severities lists the grades from none to critical. Read it; never modify it.
+var Severities = []Severity{SeverityNone, SeverityLow, SeverityMedium, SeverityHigh, SeverityCritical}
+
 var severityNames = []string{"none", "low", "medium", "high", "critical"}
+
+// Valid reports whether s is one of Severities.
+func (s Severity) Valid() bool { return s >= SeverityNone && s <= SeverityCritical }
 
 func (s Severity) String() string { return severityNames[s] }
 

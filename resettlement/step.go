@@ -1,6 +1,9 @@
 package resettlement
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // StepStatus is where a step stands.
 type StepStatus string
@@ -15,9 +18,41 @@ const (
 	StepCancelled  StepStatus = "cancelled"
 )
 
-// Open reports whether the step still needs work. Only open steps have alarms.
-func (s StepStatus) Open() bool {
-	return s == StepNotStarted || s == StepInProgress || s == StepWaiting
+// StepStatuses lists every step status, open ones first. Read it; never
+// modify it.
+var StepStatuses = []StepStatus{StepNotStarted, StepInProgress, StepWaiting, StepDone, StepNotNeeded, StepDeclined, StepCancelled}
+
+// OpenStepStatuses are the statuses of a step that still needs work (the
+// SQL that lists open steps must use the same three). Read it; never modify
+// it.
+var OpenStepStatuses = []StepStatus{StepNotStarted, StepInProgress, StepWaiting}
+
+// Valid reports whether s is one of StepStatuses.
+func (s StepStatus) Valid() bool { return slices.Contains(StepStatuses, s) }
+
+// Open reports whether the step still needs work: its status is one of
+// OpenStepStatuses. Only open steps have alarms.
+func (s StepStatus) Open() bool { return slices.Contains(OpenStepStatuses, s) }
+
+// Title is the status as staff see it.
+func (s StepStatus) Title() string {
+	switch s {
+	case StepNotStarted:
+		return "Not started"
+	case StepInProgress:
+		return "In progress"
+	case StepWaiting:
+		return "Waiting on another agency"
+	case StepDone:
+		return "Done"
+	case StepNotNeeded:
+		return "Not needed"
+	case StepDeclined:
+		return "Declined"
+	case StepCancelled:
+		return "Cancelled"
+	}
+	return string(s)
 }
 
 // Owner is who answers for a step: a named worker, or a team's queue when

@@ -6,7 +6,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/throughgate/throughgate/activities"
 	"github.com/throughgate/throughgate/resettlement"
 )
 
@@ -28,19 +27,36 @@ type DigestInput struct {
 // days (bank holidays cannot be written into a schedule's calendar, so the
 // workflow skips them itself).
 func DailyDigest(ctx workflow.Context, in DigestInput) (int, error) {
-	day := in.Day
-	if day.IsZero() {
-		day = resettlement.DateOf(workflow.Now(ctx))
+	w := &dailyDigest{day: in.Day}
+	if err := w.setup(ctx); err != nil {
+		return 0, err
 	}
-	if !resettlement.EnglandAndWales.IsWorkingDay(day) {
+	return w.run(ctx)
+}
+
+// dailyDigest is one run of DailyDigest.
+type dailyDigest struct {
+	day resettlement.Date // the day to send digests for
+}
+
+// setup settles the day: the one asked for, or today.
+func (w *dailyDigest) setup(ctx workflow.Context) error {
+	if w.day.IsZero() {
+		w.day = resettlement.DateOf(workflow.Now(ctx))
+	}
+	return nil
+}
+
+// run has the day's digests written, unless the day is not a working day.
+func (w *dailyDigest) run(ctx workflow.Context) (int, error) {
+	if !resettlement.EnglandAndWales.IsWorkingDay(w.day) {
 		return 0, nil
 	}
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 10 * time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 10 * time.Second, MaximumInterval: 5 * time.Minute},
 	})
-	var acts *activities.Activities
 	var sent int
-	err := workflow.ExecuteActivity(ctx, acts.SendDigests, day).Get(ctx, &sent)
+	err := workflow.ExecuteActivity(ctx, ActivitySendDigests, w.day).Get(ctx, &sent)
 	return sent, err
 }

@@ -8,8 +8,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/throughgate/throughgate/activities"
-	"github.com/throughgate/throughgate/internal/postgres"
 	"github.com/throughgate/throughgate/resettlement"
 )
 
@@ -76,7 +74,7 @@ type releaseCase struct {
 	savedSeq     int
 	savedVersion int
 	maxHistory   int
-	notices      []activities.TransferNotice
+	notices      []TransferNotice
 	attrs        *attrValues // last upserted
 	logger       log.Logger
 }
@@ -185,7 +183,7 @@ func (w *releaseCase) noteTransfer(before *resettlement.Case, cmd resettlement.T
 	if n := len(w.c.Steps); n > 0 {
 		due = w.c.Steps[n-1].Due // Transfer appends the handover step last
 	}
-	n := activities.TransferNotice{CaseID: w.c.ID, Seq: w.c.EventSeq, From: before.Establishment,
+	n := TransferNotice{CaseID: w.c.ID, Seq: w.c.EventSeq, From: before.Establishment,
 		FromTeam: before.Team, To: cmd.To, ToTeam: cmd.ToTeam, HandoverDue: due}
 	n.ReleaseDay, _ = w.c.ReleaseDay()
 	w.notices = append(w.notices, n)
@@ -269,7 +267,7 @@ func (w *releaseCase) quiet(ctx workflow.Context) bool {
 func (w *releaseCase) raiseDue(ctx workflow.Context) error {
 	now := workflow.Now(ctx)
 	for _, a := range w.c.TakeDue(now) {
-		in := activities.AlarmInput{CaseID: w.c.ID, Establishment: w.c.Establishment, Team: w.c.Team, Alarm: a}
+		in := AlarmInput{CaseID: w.c.ID, Establishment: w.c.Establishment, Team: w.c.Team, Alarm: a}
 		if day, ok := w.c.ReleaseDay(); ok {
 			in.ReleaseDay = day
 		}
@@ -282,9 +280,8 @@ func (w *releaseCase) raiseDue(ctx workflow.Context) error {
 		if a.Kind == resettlement.AlarmUnassigned {
 			in.Unassigned = w.c.Unassigned()
 		}
-		var res activities.AlarmResult
-		var acts *activities.Activities
-		if err := workflow.ExecuteActivity(ctx, acts.RaiseAlarm, in).Get(ctx, &res); err != nil {
+		var res AlarmResult
+		if err := workflow.ExecuteActivity(ctx, ActivityRaiseAlarm, in).Get(ctx, &res); err != nil {
 			return err
 		}
 		w.logger.Info("alarm raised", "alarm", a.Key, "kind", a.Kind, "level", a.Level, "recipients", len(res.Recipients))
@@ -296,8 +293,7 @@ func (w *releaseCase) raiseDue(ctx workflow.Context) error {
 func (w *releaseCase) sendNotices(ctx workflow.Context) error {
 	for len(w.notices) > 0 {
 		n := w.notices[0]
-		var acts *activities.Activities
-		if err := workflow.ExecuteActivity(ctx, acts.NotifyTransfer, n).Get(ctx, nil); err != nil {
+		if err := workflow.ExecuteActivity(ctx, ActivityNotifyTransfer, n).Get(ctx, nil); err != nil {
 			return err
 		}
 		w.notices = w.notices[1:]
@@ -309,14 +305,13 @@ func (w *releaseCase) sendNotices(ctx workflow.Context) error {
 func (w *releaseCase) save(ctx workflow.Context) error {
 	for w.c.Version != w.savedVersion {
 		now := workflow.Now(ctx)
-		p := postgres.Projection{Case: w.slim(), Stage: w.c.Stage(now), Stalled: w.c.Stalled(now),
+		p := resettlement.Projection{Case: w.slim(), Stage: w.c.Stage(now), Stalled: w.c.Stalled(now),
 			EscalationLevel: w.c.EscalationLevel(now), Events: w.c.EventsAfter(w.savedSeq)}
 		if next, ok := w.c.NextDue(); ok {
 			p.NextDue = next
 		}
 		version, seq := w.c.Version, w.c.EventSeq
-		var acts *activities.Activities
-		if err := workflow.ExecuteActivity(ctx, acts.SaveCase, p).Get(ctx, nil); err != nil {
+		if err := workflow.ExecuteActivity(ctx, ActivitySaveCase, p).Get(ctx, nil); err != nil {
 			return err
 		}
 		w.savedVersion, w.savedSeq = version, seq

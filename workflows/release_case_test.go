@@ -10,14 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/mock"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/throughgate/throughgate/activities"
-	"github.com/throughgate/throughgate/internal/postgres"
 	"github.com/throughgate/throughgate/resettlement"
 )
 
@@ -30,15 +27,15 @@ type harness struct {
 	t       *testing.T
 	env     *testsuite.TestWorkflowEnvironment
 	alarms  []raised
-	saves   []postgres.Projection
-	notices []activities.TransferNotice
+	saves   []resettlement.Projection
+	notices []TransferNotice
 	updates int
 	errs    map[string]error // update id → rejection
 }
 
 type raised struct {
 	at time.Time
-	in activities.AlarmInput
+	in AlarmInput
 }
 
 func newHarness(t *testing.T) *harness {
@@ -47,25 +44,32 @@ func newHarness(t *testing.T) *harness {
 	h := &harness{t: t, env: suite.NewTestWorkflowEnvironment(), errs: map[string]error{}}
 	h.env.SetStartTime(start)
 	h.env.RegisterWorkflow(ReleaseCase)
-	var acts *activities.Activities
-	h.env.RegisterActivity(acts)
-	h.env.OnActivity(acts.RaiseAlarm, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.AlarmInput) (activities.AlarmResult, error) {
-			h.alarms = append(h.alarms, raised{h.env.Now(), in})
-			return activities.AlarmResult{Recipients: []string{"x"}, Written: 1}, nil
-		})
-	h.env.OnActivity(acts.SaveCase, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, p postgres.Projection) error {
-			h.saves = append(h.saves, p)
-			return nil
-		})
-	h.env.OnActivity(acts.NotifyTransfer, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, n activities.TransferNotice) error {
-			h.notices = append(h.notices, n)
-			return nil
-		})
+	h.env.RegisterActivity(&recorder{h})
 	return h
 }
+
+// recorder stands in for package activities: it does what the activities
+// are asked no further than noting it in the harness.
+type recorder struct{ h *harness }
+
+var _ Activities = (*recorder)(nil)
+
+func (r *recorder) RaiseAlarm(_ context.Context, in AlarmInput) (AlarmResult, error) {
+	r.h.alarms = append(r.h.alarms, raised{r.h.env.Now(), in})
+	return AlarmResult{Recipients: []string{"x"}, Written: 1}, nil
+}
+
+func (r *recorder) SaveCase(_ context.Context, p resettlement.Projection) error {
+	r.h.saves = append(r.h.saves, p)
+	return nil
+}
+
+func (r *recorder) NotifyTransfer(_ context.Context, n TransferNotice) error {
+	r.h.notices = append(r.h.notices, n)
+	return nil
+}
+
+func (r *recorder) SendDigests(context.Context, resettlement.Date) (int, error) { return 0, nil }
 
 func openInput(dates resettlement.ReleaseDates, owner string) Input {
 	return Input{Open: &resettlement.OpenCase{CaseID: "k3m9x2p4qa", Establishment: "PVI", Team: "pvi-resettlement",
@@ -239,7 +243,7 @@ func TestReassignmentMovesEscalations(t *testing.T) {
 	h.close(day(2027, 1, 25, 10))
 	h.run(openInput(resettlement.ReleaseDates{CRD: resettlement.D(2027, 3, 10)}, "officer-1"))
 	h.mustAccept(id)
-	var before, after []activities.AlarmInput
+	var before, after []AlarmInput
 	for _, a := range h.alarms {
 		if a.in.Alarm.StepID != "housing-referral" {
 			continue

@@ -9,12 +9,12 @@ import (
 	"time"
 
 	"github.com/throughgate/throughgate/internal/config"
-	"github.com/throughgate/throughgate/internal/stack"
+	"github.com/throughgate/throughgate/internal/devstack"
 )
 
 func runDev(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	start := time.Now()
-	d, err := stack.StartDev(ctx, cfg, logger)
+	d, err := devstack.Start(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -45,8 +45,8 @@ func uiLine(addr string) string {
 // signInHelp tells a developer how to sign in as each demonstration account.
 func signInHelp(url string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\nDemo accounts (password %q for each; sign in with the email or the staff id):\n", stack.DemoPassword)
-	for _, a := range stack.DemoAccounts {
+	fmt.Fprintf(&b, "\nDemo accounts (password %q for each; sign in with the email or the staff id):\n", devstack.DemoPassword)
+	for _, a := range devstack.DemoAccounts {
 		fmt.Fprintf(&b, "  %-10s %-30s %s\n", a.ID, a.Email, a.Role)
 	}
 	fmt.Fprintf(&b, `Sign in and call the API:
@@ -55,6 +55,6 @@ func signInHelp(url string) string {
 or make a token once signed in (POST %s/api/v1/tokens) and send it as Authorization: Bearer.
 The API is described at %s/api/v1/openapi.json.
 
-`, stack.DemoPassword, url, url, url, url)
+`, devstack.DemoPassword, url, url, url, url)
 	return b.String()
 }

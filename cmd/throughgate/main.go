@@ -1,10 +1,13 @@
 // Command throughgate runs the Throughgate resettlement engine.
 //
-//	throughgate dev       everything in one process, on an embedded default
-//	throughgate api       the HTTP API against an external Temporal and PostgreSQL
-//	throughgate worker    the workflow worker against an external Temporal and PostgreSQL
-//	throughgate migrate   apply the database migrations
+//	throughgate dev       everything in one process: embedded Temporal and SMTP servers, a private PostgreSQL unless DATABASE_URL is set (package devstack)
+//	throughgate api       the HTTP API and pages against an external Temporal, PostgreSQL and SMTP relay (package app)
+//	throughgate worker    the workflow worker and email sender against an external Temporal, PostgreSQL and SMTP relay (package app)
+//	throughgate migrate   apply the database migrations (package app)
 //	throughgate help      subcommands and every setting
+//
+// This file reads the settings and runs the subcommand; dev.go prints dev's
+// banner. What each process is made of is wired in packages app and devstack.
 package main
 
 import (
@@ -18,8 +21,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/throughgate/throughgate/internal/app"
 	"github.com/throughgate/throughgate/internal/config"
-	"github.com/throughgate/throughgate/internal/stack"
 )
 
 var commands = []struct {
@@ -27,9 +30,9 @@ var commands = []struct {
 	run           func(ctx context.Context, cfg config.Config, logger *slog.Logger) error
 }{
 	{"dev", "run everything in one process: a private PostgreSQL (unless DATABASE_URL is set), an embedded Temporal server, a development SMTP server, the worker and the API", runDev},
-	{"api", "run the HTTP API against TEMPORAL_ADDRESS, DATABASE_URL and the SMTP relay", runAPI},
-	{"worker", "run the workflow worker against TEMPORAL_ADDRESS and DATABASE_URL", runWorker},
-	{"migrate", "apply the embedded database migrations to DATABASE_URL", runMigrate},
+	{"api", "run the HTTP API against TEMPORAL_ADDRESS, DATABASE_URL and the SMTP relay", app.RunAPI},
+	{"worker", "run the workflow worker against TEMPORAL_ADDRESS and DATABASE_URL", app.RunWorker},
+	{"migrate", "apply the embedded database migrations to DATABASE_URL", app.RunMigrate},
 }
 
 func main() {
@@ -58,7 +61,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "throughgate %s: %v\n", c.name, err)
 			return 2
 		}
-		logger := stack.NewLogger(cfg.LogLevel)
+		logger := app.NewLogger(cfg.LogLevel)
 		slog.SetDefault(logger)
 		fmt.Fprintf(stderr, "throughgate %s starting with:\n", c.name)
 		cfg.Print(stderr, c.name)

@@ -2,6 +2,8 @@ package auth
 
 import (
 	"context"
+	"net"
+	"net/http"
 	"slices"
 
 	"github.com/throughgate/throughgate/internal/postgres"
@@ -23,6 +25,8 @@ type Principal struct {
 	Via         string
 	SessionHash []byte // set for sessions
 	TokenID     int64  // set for tokens
+	// Remote is the client address the request came from, for the audit.
+	Remote string
 }
 
 // ID is the person's staff id.
@@ -66,6 +70,16 @@ func (p *Principal) CanWorkTeam(team, establishment string) bool {
 		return false
 	}
 	return slices.Contains(s.Establishments, establishment) || slices.Contains(s.Teams, team)
+}
+
+// ClientIP is the address a request came from (the proxy's view of it when
+// the server trusts proxy headers and has put it in RemoteAddr).
+func ClientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 type ctxKey struct{}

@@ -152,7 +152,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (*Principal, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.Staff = staff
+	p.Staff, p.Remote = staff, ClientIP(r)
 	if p.Reach, err = a.DB.StaffReach(ctx, staff.ID); err != nil {
 		return nil, err
 	}

@@ -155,6 +155,9 @@ func (s *Service) Open(ctx context.Context, r OpenRequest) (caseID string, creat
 	return id, created, nil
 }
 
+// domainCommand is any of the domain's commands on a case.
+type domainCommand interface{ RequestMeta() resettlement.Meta }
+
 // ErrCaseNotFound means no such case, or none this workflow engine knows.
 var ErrCaseNotFound = errors.New("case not found")
 
@@ -166,9 +169,7 @@ var ErrCaseClosed = errors.New("the case is closed")
 // even before the workflow sees it. Rejections come back as
 // resettlement.Errors (a bad request) or an error wrapping
 // resettlement.ErrConflict (not allowed in the case's state).
-func (s *Service) Update(ctx context.Context, caseID, update string, cmd interface {
-	RequestMeta() resettlement.Meta
-}) (workflows.UpdateResult, error) {
+func (s *Service) Update(ctx context.Context, caseID, update string, cmd domainCommand) (workflows.UpdateResult, error) {
 	var res workflows.UpdateResult
 	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: workflows.WorkflowID(caseID), UpdateName: update, UpdateID: cmd.RequestMeta().RequestID,

@@ -1,7 +1,8 @@
 // Package mail is how Throughgate's reminder, escalation and digest emails
 // get written and handed to an SMTP relay.
 //
-// Two halves, both used by the outbox drainer (see DESIGN.md, "Email"):
+// Two halves, both used by the outbox drainer (see docs/design.md, "The
+// outbox mailer"):
 //
 //   - Rendering. RenderAlert and RenderDigest turn an Alert (what is due,
 //     for which case reference, how urgent) into a subject, a plain-text body

@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
 	"github.com/throughgate/throughgate/resettlement"
 )
 
@@ -81,6 +84,16 @@ func (db *DB) CreateCase(ctx context.Context, nc NewCase) (id string, created bo
 	return "", false, err
 }
 
+// CaseOpenedBy returns the case a request id opened, if any.
+func (db *DB) CaseOpenedBy(ctx context.Context, requestID string) (string, error) {
+	var id string
+	err := db.q.QueryRow(ctx, `select id from cases where open_request = $1`, requestID).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	return id, err
+}
+
 // DeleteUnstartedCase removes a case whose workflow never started, so a
 // failed open leaves nothing behind to block a retry.
 func (db *DB) DeleteUnstartedCase(ctx context.Context, id string) error {
@@ -89,21 +102,10 @@ func (db *DB) DeleteUnstartedCase(ctx context.Context, id string) error {
 	return err
 }
 
-// Projection is what the workflow writes after each change: the case, what
-// it derived at that moment, and the events the database has not yet seen.
-type Projection struct {
-	Case            *resettlement.Case   `json:"case"`
-	Stage           resettlement.Stage   `json:"stage"`
-	Stalled         bool                 `json:"stalled"`
-	EscalationLevel int                  `json:"escalation_level"`
-	NextDue         time.Time            `json:"next_due"`
-	Events          []resettlement.Event `json:"events"`
-}
-
 // SaveCase writes a projection. Projections can arrive out of order (two
 // updates' activities racing); the case row only moves forward in version,
 // and events are keyed by sequence, so the newest state always wins.
-func (db *DB) SaveCase(ctx context.Context, p Projection) error {
+func (db *DB) SaveCase(ctx context.Context, p resettlement.Projection) error {
 	c := p.Case
 	state, err := json.Marshal(c)
 	if err != nil {
@@ -161,25 +163,6 @@ func (db *DB) SaveCase(ctx context.Context, p Projection) error {
 	})
 }
 
-// stepColumns and stepRow are how a domain step is written to the steps
-// table, by the projection and by the benchmarks' bulk loader alike.
-var stepColumns = []string{"case_id", "id", "kind", "title", "pathway", "status", "owner_staff", "owner_team", "blocking", "due", "due_date", "updated"}
-
-func stepRow(caseID string, s resettlement.Step) []any {
-	var due *time.Time
-	if !s.Due.IsZero() {
-		due = &s.Due
-	}
-	var staff *string
-	if s.Owner.Staff != "" {
-		staff = &s.Owner.Staff
-	}
-	return []any{caseID, s.ID, string(s.Kind), s.Title, string(s.Pathway), string(s.Status), staff, s.Owner.Team, s.Blocking, due, date(s.DueDate), s.Updated}
-}
-
-// ErrNotFound means there is no such row.
-var ErrNotFound = errors.New("not found")
-
 // CaseRecord is a case as the read model holds it.
 type CaseRecord struct {
 	ID              string
@@ -231,41 +214,296 @@ func (db *DB) Case(ctx context.Context, id string) (CaseRecord, error) {
 	return r, nil
 }
 
-// AddNote stores a note and returns its id for the workflow to carry.
-func (db *DB) AddNote(ctx context.Context, caseID, author, body string) (int64, error) {
-	var id int64
-	err := db.q.QueryRow(ctx, `insert into notes (case_id, author, body) values ($1, $2, $3) returning id`, caseID, author, body).Scan(&id)
-	return id, err
+// Scope is the part of the caseload a request may see: cases at one of the
+// establishments, or belonging to one of the teams. All sees every case
+// (internal tools only; no role of person has it).
+type Scope struct {
+	All            bool
+	Establishments []string
+	Teams          []string
 }
 
-// TimelineEntry is an event with the note that explains it.
-type TimelineEntry struct {
-	resettlement.Event
-	Note string `json:"note,omitempty"`
+// scopeSQL is the condition on the cases row c for a scope in $1..$3.
+const scopeSQL = `($1::boolean or c.establishment = any($2::text[]) or c.team_id = any($3::text[]))`
+
+func scopeArgs(s Scope) []any {
+	return []any{s.All, nonNil(s.Establishments), nonNil(s.Teams)}
 }
 
-// Timeline returns the case's whole history, oldest first.
-func (db *DB) Timeline(ctx context.Context, caseID string) ([]TimelineEntry, error) {
-	rows, err := db.q.Query(ctx, `select e.seq, e.at, coalesce(e.by_staff, ''), e.kind, coalesce(e.step_id, ''),
-		coalesce(e.from_status, ''), coalesce(e.to_status, ''), coalesce(e.note_id, 0), e.text, coalesce(n.body, '')
-		from case_events e left join notes n on n.id = e.note_id where e.case_id = $1 order by e.seq`, caseID)
+// InScope reports whether the case exists and is within the scope: found
+// false means the case does not exist at all.
+func (db *DB) InScope(ctx context.Context, s Scope, caseID string) (found, in bool, err error) {
+	err = db.q.QueryRow(ctx, `select true, `+scopeSQL+` from cases c where c.id = $4`, append(scopeArgs(s), caseID)...).Scan(&found, &in)
+	if err == pgx.ErrNoRows {
+		return false, false, nil
+	}
+	return found, in, err
+}
+
+// CaseFilter narrows the case list. Zero fields do not filter.
+type CaseFilter struct {
+	Scope         Scope
+	Establishment string
+	Team          string
+	Owner         string
+	Stage         string // "closed" lists closed cases; anything else open ones
+	Stalled       *bool
+	Overdue       *bool
+	// ReleaseWithin lists cases whose release day is from today up to this
+	// many days ahead.
+	ReleaseWithin *int
+	// Q searches prison numbers (exactly) and names (any part).
+	Q     string
+	After *ListCursor
+	Limit int
+	Now   time.Time
+}
+
+// ListCursor is where a page of the case list ends: the list is ordered by
+// release day (unknown last), then id.
+type ListCursor struct {
+	ReleaseDay string `json:"r"` // YYYY-MM-DD
+	ID         string `json:"i"`
+}
+
+// noRelease stands for "no release day known" in the list's order.
+const noRelease = "9999-12-31"
+
+// CaseSummary is a line of the case list.
+type CaseSummary struct {
+	ID              string
+	PrisonNumber    string
+	GivenName       string
+	FamilyName      string
+	Establishment   string
+	Team            string
+	Owner           string
+	Stage           string
+	Stalled         bool
+	EscalationLevel int
+	Paused          bool
+	ReleaseDay      *time.Time
+	NextDue         *time.Time
+	LastProgress    time.Time
+	OpenedAt        time.Time
+	ClosedAt        *time.Time
+}
+
+// ListCases returns a page of cases and the cursor of the next page (nil on
+// the last page).
+func (db *DB) ListCases(ctx context.Context, f CaseFilter) ([]CaseSummary, *ListCursor, error) {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	if f.Now.IsZero() {
+		f.Now = time.Now()
+	}
+	args := scopeArgs(f.Scope)
+	where := []string{scopeSQL}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
+	}
+	if f.Stage == string(resettlement.StageClosed) {
+		where = append(where, "c.closed_at is not null")
+	} else {
+		where = append(where, "c.closed_at is null")
+		if f.Stage != "" {
+			add("c.stage = ?", f.Stage)
+		}
+	}
+	if f.Establishment != "" {
+		add("c.establishment = ?", f.Establishment)
+	}
+	if f.Team != "" {
+		add("c.team_id = ?", f.Team)
+	}
+	if f.Owner != "" {
+		add("c.owner_id = ?", f.Owner)
+	}
+	if f.Stalled != nil {
+		add("c.stalled = ?", *f.Stalled)
+	}
+	if f.Overdue != nil {
+		not := ""
+		if !*f.Overdue {
+			not = "not "
+		}
+		add(not+"exists (select 1 from steps s where s.case_id = c.id and s.status in "+openStatuses+" and s.due < ?)", f.Now)
+	}
+	if f.ReleaseWithin != nil {
+		today := resettlement.DateOf(f.Now)
+		add("c.release_day >= ?", date(today))
+		add("c.release_day <= ?", date(today.AddDays(*f.ReleaseWithin)))
+	}
+	if q := strings.TrimSpace(f.Q); q != "" {
+		if up := strings.ToUpper(q); isPrisonNumber(up) {
+			add("c.prison_number = ?", up)
+		} else {
+			pattern := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q) + "%"
+			add(`(c.given_name || ' ' || c.family_name) ilike ?`, pattern)
+		}
+	}
+	if f.After != nil {
+		args = append(args, f.After.ReleaseDay, f.After.ID)
+		where = append(where, fmt.Sprintf("(coalesce(c.release_day, '%s'::date), c.id) > ($%d::date, $%d)", noRelease, len(args)-1, len(args)))
+	}
+	args = append(args, f.Limit+1)
+	sql := `select c.id, c.prison_number, c.given_name, c.family_name, c.establishment, c.team_id, coalesce(c.owner_id, ''),
+		c.stage, c.stalled, c.escalation_level, c.paused, c.release_day, c.next_due, c.last_progress, c.opened_at, c.closed_at
+		from cases c where ` + strings.Join(where, " and ") +
+		fmt.Sprintf(" order by coalesce(c.release_day, '%s'::date), c.id limit $%d", noRelease, len(args))
+	rows, err := db.q.Query(ctx, sql, args...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (TimelineEntry, error) {
-		var t TimelineEntry
-		var from, to string
-		err := row.Scan(&t.Seq, &t.At, &t.By, &t.Kind, &t.StepID, &from, &to, &t.NoteID, &t.Text, &t.Note)
-		t.From, t.To = resettlement.StepStatus(from), resettlement.StepStatus(to)
-		return t, err
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (CaseSummary, error) {
+		var c CaseSummary
+		err := row.Scan(&c.ID, &c.PrisonNumber, &c.GivenName, &c.FamilyName, &c.Establishment, &c.Team, &c.Owner,
+			&c.Stage, &c.Stalled, &c.EscalationLevel, &c.Paused, &c.ReleaseDay, &c.NextDue, &c.LastProgress, &c.OpenedAt, &c.ClosedAt)
+		return c, err
 	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(list) <= f.Limit {
+		return list, nil, nil
+	}
+	list = list[:f.Limit]
+	last := list[len(list)-1]
+	next := &ListCursor{ReleaseDay: noRelease, ID: last.ID}
+	if last.ReleaseDay != nil {
+		next.ReleaseDay = last.ReleaseDay.Format(time.DateOnly)
+	}
+	return list, next, nil
 }
 
-// date turns a domain date into a value pgx writes as a SQL date (nil when unknown).
-func date(d resettlement.Date) *time.Time {
-	if d.IsZero() {
-		return nil
+func isPrisonNumber(s string) bool {
+	if len(s) != 7 {
+		return false
 	}
-	t := time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)
-	return &t
+	for i, r := range s {
+		letter := r >= 'A' && r <= 'Z'
+		digit := r >= '0' && r <= '9'
+		if (i == 0 || i >= 5) && !letter || (i >= 1 && i <= 4) && !digit {
+			return false
+		}
+	}
+	return true
+}
+
+// BoardFilter narrows the board's candidates.
+type BoardFilter struct {
+	Scope         Scope
+	Establishment string
+	Team          string
+	Now           time.Time
+}
+
+// BoardCase is an open case that may belong on the board: it has an overdue
+// step, or has gone long enough without progress that it may be stalled.
+// The caller grades it at the moment of reading.
+type BoardCase struct {
+	ID           string
+	PrisonNumber string
+	GivenName    string
+	FamilyName   string
+	// Case is the domain case rebuilt from the projection, with what the
+	// board's grading reads: its open steps, its adjusted release day, its
+	// last progress, pause and stall period. Its other fields are empty.
+	Case *resettlement.Case
+}
+
+// BoardCandidates returns the open cases in scope that have an overdue open
+// step, are marked stalled, or have had no progress for at least the
+// calendar days of their stall period (a lower bound of it: working days
+// are never fewer than calendar days), so no stalled case is missed while
+// quiet cases are never read.
+//
+// Each is rebuilt from the narrow columns SaveCase writes with the state in
+// the same transaction (the steps table, the case's release day, last
+// progress and pause, and the stall period from the state's policy) rather
+// than by decoding the whole state: at 10,000 cases that is the difference
+// between tens of milliseconds and seconds.
+func (db *DB) BoardCandidates(ctx context.Context, f BoardFilter) ([]BoardCase, error) {
+	if f.Now.IsZero() {
+		f.Now = time.Now()
+	}
+	var out []BoardCase
+	// One snapshot for both reads, so the steps belong to the cases read.
+	err := db.snapshot(ctx, func(tx pgx.Tx) error {
+		args := append(scopeArgs(f.Scope), f.Now, f.Establishment, f.Team)
+		rows, err := tx.Query(ctx, `select c.id, c.prison_number, c.given_name, c.family_name, c.establishment, c.team_id,
+				coalesce(c.owner_id, ''), c.release_day, c.last_progress, c.paused, c.stall_after
+			from cases c
+			where `+scopeSQL+` and c.closed_at is null and c.state is not null
+			and ($5 = '' or c.establishment = $5) and ($6 = '' or c.team_id = $6)
+			and (c.stalled
+				or exists (select 1 from steps s where s.case_id = c.id and s.status in `+openStatuses+` and s.due < $4)
+				or (not c.paused and c.last_progress <= $4::timestamptz - make_interval(days => c.stall_days)))
+			order by c.id`, args...)
+		if err != nil {
+			return err
+		}
+		index := map[string]*resettlement.Case{}
+		ids := []string{}
+		for rows.Next() {
+			var b BoardCase
+			c := &resettlement.Case{}
+			var releaseDay pgtype.Date
+			var stallAfter []byte
+			if err := rows.Scan(&b.ID, &b.PrisonNumber, &b.GivenName, &b.FamilyName, &c.Establishment, &c.Team, &c.Owner,
+				&releaseDay, &c.LastProgress, &c.Paused, &stallAfter); err != nil {
+				rows.Close()
+				return err
+			}
+			c.ID = b.ID
+			if releaseDay.Valid {
+				// The stored day is already the adjusted release day; as an
+				// indeterminate confirmed date nothing moves it again.
+				c.Dates = resettlement.ReleaseDates{Confirmed: dateOf(releaseDay.Time), Indeterminate: true}
+			}
+			c.Policy.StallAfter = resettlement.DefaultPolicy().StallAfter
+			if len(stallAfter) > 0 && string(stallAfter) != "null" {
+				if err := json.Unmarshal(stallAfter, &c.Policy.StallAfter); err != nil {
+					rows.Close()
+					return fmt.Errorf("case %s: reading its stall period: %w", b.ID, err)
+				}
+			}
+			b.Case = c
+			out = append(out, b)
+			index[b.ID] = c
+			ids = append(ids, b.ID)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows, err = tx.Query(ctx, `select case_id, id, title, pathway, status, coalesce(owner_staff, ''), owner_team, blocking, due, due_date
+			from steps where case_id = any($1) and status in `+openStatuses+` order by case_id, id`, ids)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		var caseID, pathway, status string
+		var due pgtype.Timestamptz
+		var dueDate pgtype.Date
+		for rows.Next() {
+			var s resettlement.Step
+			if err := rows.Scan(&caseID, &s.ID, &s.Title, &pathway, &status, &s.Owner.Staff, &s.Owner.Team, &s.Blocking, &due, &dueDate); err != nil {
+				return err
+			}
+			s.Pathway, s.Status = resettlement.Pathway(pathway), resettlement.StepStatus(status)
+			if due.Valid {
+				s.Due = due.Time
+			}
+			if dueDate.Valid {
+				s.DueDate = dateOf(dueDate.Time)
+			}
+			if c := index[caseID]; c != nil {
+				c.Steps = append(c.Steps, s)
+			}
+		}
+		return rows.Err()
+	})
+	return out, err
 }

@@ -2,22 +2,16 @@ package postgres
 
 import (
 	"context"
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/jackc/tern/v2/migrate"
+
+	"github.com/throughgate/throughgate/resettlement"
 )
-
-//go:embed migrations/*.sql
-var migrationFiles embed.FS
-
-const versionTable = "schema_version"
 
 // DB is the store. Its methods are safe for concurrent use, except on a
 // DB that InTx hands out, which is bound to one transaction.
@@ -39,6 +33,15 @@ type querier interface {
 // committed if fn returns nil.
 func (db *DB) InTx(ctx context.Context, fn func(tx *DB) error) error {
 	return pgx.BeginFunc(ctx, db.q, func(tx pgx.Tx) error { return fn(&DB{pool: db.pool, q: tx}) })
+}
+
+// snapshot runs fn in a read-only repeatable-read transaction (a savepoint
+// when the DB is already a transaction).
+func (db *DB) snapshot(ctx context.Context, fn func(pgx.Tx) error) error {
+	if p, ok := db.q.(*pgxpool.Pool); ok {
+		return pgx.BeginTxFunc(ctx, p, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
+	}
+	return pgx.BeginFunc(ctx, db.q, fn)
 }
 
 // Open connects to the database at url and checks it answers.
@@ -67,71 +70,35 @@ func (db *DB) Close() { db.pool.Close() }
 // Ping checks the database answers, for the readiness probe.
 func (db *DB) Ping(ctx context.Context) error { return db.pool.Ping(ctx) }
 
-func newMigrator(ctx context.Context, conn *pgx.Conn) (*migrate.Migrator, error) {
-	m, err := migrate.NewMigrator(ctx, conn, versionTable)
-	if err != nil {
-		return nil, err
-	}
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	if err := m.LoadMigrations(sub); err != nil {
-		return nil, err
-	}
-	return m, nil
-}
+// ErrNotFound means there is no such row.
+var ErrNotFound = errors.New("not found")
 
-// Migrate applies every embedded migration not yet applied. Safe to run from
-// several processes at once: tern holds an advisory lock while it works.
-func (db *DB) Migrate(ctx context.Context) (from, to int32, err error) {
-	conn, err := db.pool.Acquire(ctx)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer conn.Release()
-	m, err := newMigrator(ctx, conn.Conn())
-	if err != nil {
-		return 0, 0, err
-	}
-	from, err = m.GetCurrentVersion(ctx)
-	if err != nil {
-		return 0, 0, err
-	}
-	if err := m.Migrate(ctx); err != nil {
-		return from, from, fmt.Errorf("migrating the database: %w", err)
-	}
-	to, err = m.GetCurrentVersion(ctx)
-	return from, to, err
-}
-
-// ErrSchemaOutOfDate means the database needs `throughgate migrate`.
-var ErrSchemaOutOfDate = errors.New("database schema out of date")
-
-// CheckSchema returns ErrSchemaOutOfDate (wrapped, with both versions) unless
-// every embedded migration has been applied.
-func (db *DB) CheckSchema(ctx context.Context) error {
-	conn, err := db.pool.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Release()
-	m, err := newMigrator(ctx, conn.Conn())
-	if err != nil {
-		return err
-	}
-	have, err := m.GetCurrentVersion(ctx)
-	if err != nil {
-		return err
-	}
-	if want := int32(len(m.Migrations)); have != want {
-		return fmt.Errorf("%w: at version %d, this build needs %d: run `throughgate migrate`", ErrSchemaOutOfDate, have, want)
-	}
-	return nil
-}
+// ErrExists means a row with that id (or email) is already there.
+var ErrExists = errors.New("already exists")
 
 // isUniqueViolation reports whether err is PostgreSQL's unique_violation on the named constraint.
 func isUniqueViolation(err error, constraint string) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "23505" && (constraint == "" || pgErr.ConstraintName == constraint)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// date turns a domain date into a value pgx writes as a SQL date (nil when unknown).
+func date(d resettlement.Date) *time.Time {
+	if d.IsZero() {
+		return nil
+	}
+	t := time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)
+	return &t
+}
+
+// dateOf reads a SQL date (midnight UTC) as a domain date.
+func dateOf(t time.Time) resettlement.Date {
+	return resettlement.Date{Year: t.Year(), Month: t.Month(), Day: t.Day()}
 }

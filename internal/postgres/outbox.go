@@ -3,6 +3,9 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Email is one outbox row to write.
@@ -67,4 +70,132 @@ func (db *DB) CaseEmails(ctx context.Context, caseID string) ([]OutboxRow, error
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// Claimed is an outbox row a sender has taken to send.
+type Claimed struct {
+	ID        int64
+	CaseID    string // "" for a digest
+	AlarmKey  string
+	Recipient string
+	Kind      string
+	Template  string
+	Data      json.RawMessage
+	Attempts  int // including this one
+	CreatedAt time.Time
+}
+
+// ClaimEmails takes up to n rows that are due to send: pending rows whose
+// next attempt has come, and rows another sender claimed but did not finish
+// within its lease (it crashed). FOR UPDATE SKIP LOCKED lets several senders
+// claim at once without taking the same row; the lease marks the row as
+// taken after the claiming transaction commits.
+func (db *DB) ClaimEmails(ctx context.Context, n int, lease time.Duration) ([]Claimed, error) {
+	rows, err := db.q.Query(ctx, `update outbox set state = 'sending', claimed_until = now() + $2::interval, attempts = attempts + 1
+		where id in (
+			select id from outbox
+			where (state = 'pending' and next_attempt_at <= now()) or (state = 'sending' and claimed_until < now())
+			order by next_attempt_at, id
+			limit $1
+			for update skip locked)
+		returning id, coalesce(case_id, ''), alarm_key, recipient, kind, template, data, attempts, created_at`, n, lease)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Claimed, error) {
+		var c Claimed
+		err := r.Scan(&c.ID, &c.CaseID, &c.AlarmKey, &c.Recipient, &c.Kind, &c.Template, &c.Data, &c.Attempts, &c.CreatedAt)
+		return c, err
+	})
+}
+
+// Outcome of one attempt to send a row.
+type Outcome struct {
+	ID        int64
+	Sender    string
+	MessageID string
+	Err       error
+	Permanent bool          // the server refused for good (5xx), or we gave up
+	RetryIn   time.Duration // when Err is temporary
+	Took      time.Duration
+}
+
+// RecordOutcome writes what happened to a claimed row and keeps a record of
+// the attempt. It only moves rows still in 'sending', so a late result from
+// a sender whose lease ran out cannot undo a later sender's record.
+func (db *DB) RecordOutcome(ctx context.Context, o Outcome) error {
+	return db.InTx(ctx, func(tx *DB) error {
+		outcome, errText := "sent", ""
+		var err error
+		switch {
+		case o.Err == nil:
+			_, err = tx.q.Exec(ctx, `update outbox set state = 'sent', sent_at = now(), message_id = $2, last_error = null, claimed_until = null
+				where id = $1 and state = 'sending'`, o.ID, o.MessageID)
+		case o.Permanent:
+			outcome, errText = "undeliverable", o.Err.Error()
+			_, err = tx.q.Exec(ctx, `update outbox set state = 'undeliverable', message_id = $2, last_error = $3, claimed_until = null
+				where id = $1 and state = 'sending'`, o.ID, o.MessageID, errText)
+		default:
+			outcome, errText = "retry", o.Err.Error()
+			_, err = tx.q.Exec(ctx, `update outbox set state = 'pending', message_id = $2, last_error = $3, claimed_until = null,
+				next_attempt_at = now() + $4::interval where id = $1 and state = 'sending'`, o.ID, o.MessageID, errText, o.RetryIn)
+		}
+		if err != nil {
+			return err
+		}
+		var e *string
+		if errText != "" {
+			e = &errText
+		}
+		_, err = tx.q.Exec(ctx, `insert into outbox_attempts (outbox_id, sender, outcome, error, ms) values ($1, $2, $3, $4, $5)`,
+			o.ID, o.Sender, outcome, e, o.Took.Milliseconds())
+		return err
+	})
+}
+
+// EnqueueDigest writes a reader's digest for a day, once: a second call for
+// the same day and address returns the first row's id.
+func (db *DB) EnqueueDigest(ctx context.Context, key, recipient, recipientID string, data any) (int64, error) {
+	e := Email{AlarmKey: key, Recipient: recipient, RecipientID: recipientID, Kind: "digest", Template: "digest", Data: data}
+	if _, err := db.EnqueueEmail(ctx, e); err != nil {
+		return 0, err
+	}
+	var id int64
+	err := db.q.QueryRow(ctx, `select id from outbox where case_id is null and alarm_key = $1 and recipient = $2`, key, recipient).Scan(&id)
+	return id, err
+}
+
+// FoldIntoDigest marks the alarms held for a digest reader as carried by
+// the digest row with the given id.
+func (db *DB) FoldIntoDigest(ctx context.Context, recipient string, digestID int64) error {
+	_, err := db.q.Exec(ctx, `update outbox set state = 'digested', digest_id = nullif($2, 0) where recipient = $1 and state = 'digest'`, recipient, digestID)
+	return err
+}
+
+// Undeliverable is an email that could not be delivered, for the managers' view.
+type Undeliverable struct {
+	ID        int64     `json:"id"`
+	CaseID    string    `json:"case_id"`
+	Team      string    `json:"team"`
+	Recipient string    `json:"recipient"`
+	Kind      string    `json:"kind"`
+	Error     string    `json:"error"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// UndeliverableEmails lists undeliverable emails about the teams' open cases,
+// newest first.
+func (db *DB) UndeliverableEmails(ctx context.Context, teams []string) ([]Undeliverable, error) {
+	rows, err := db.q.Query(ctx, `select o.id, o.case_id, c.team_id, o.recipient, o.kind, coalesce(o.last_error, ''), o.created_at
+		from outbox o join cases c on c.id = o.case_id
+		where o.state = 'undeliverable' and c.closed_at is null and c.team_id = any($1)
+		order by o.id desc limit 500`, teams)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Undeliverable, error) {
+		var u Undeliverable
+		err := r.Scan(&u.ID, &u.CaseID, &u.Team, &u.Recipient, &u.Kind, &u.Error, &u.CreatedAt)
+		return u, err
+	})
 }

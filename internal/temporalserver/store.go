@@ -78,8 +78,9 @@ func (o *Options) sqliteSQL() *config.SQL {
 			"mode": "rwc",
 			// The plugin passes any attribute it does not know as a pragma.
 			// WAL with synchronous=normal measured two to three times the
-			// throughput of the default rollback journal (DESIGN.md §2);
-			// a crash can lose the last transactions but not corrupt the file.
+			// throughput of the default rollback journal (docs/design.md,
+			// "Dev stack and production"); a crash can lose the last
+			// transactions but not corrupt the file.
 			"journal_mode": "wal",
 			"synchronous":  "normal",
 		},

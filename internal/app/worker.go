@@ -1,0 +1,61 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/throughgate/throughgate/activities"
+	"github.com/throughgate/throughgate/internal/config"
+	"github.com/throughgate/throughgate/internal/mail"
+	"github.com/throughgate/throughgate/internal/outbox"
+	"github.com/throughgate/throughgate/internal/postgres"
+	"github.com/throughgate/throughgate/workflows"
+)
+
+// NewWorker registers the workflows and their activities on the task queue.
+func NewWorker(c client.Client, db *postgres.DB, cfg config.Config, logger *slog.Logger) worker.Worker {
+	w := worker.New(c, workflows.TaskQueue, worker.Options{})
+	w.RegisterWorkflow(workflows.ReleaseCase)
+	w.RegisterWorkflow(workflows.DailyDigest)
+	w.RegisterActivity(&activities.Activities{DB: db, BaseURL: cfg.BaseURL, Logger: logger})
+	return w
+}
+
+// EnsureDigestSchedule creates the daily digest schedule if it is missing:
+// 07:00 London time every day (the workflow skips non-working days).
+func EnsureDigestSchedule(ctx context.Context, c client.Client) error {
+	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
+		ID: workflows.DailyDigestScheduleID,
+		Spec: client.ScheduleSpec{
+			Calendars:    []client.ScheduleCalendarSpec{{Hour: []client.ScheduleRange{{Start: 7}}, Minute: []client.ScheduleRange{{Start: 0}}}},
+			TimeZoneName: "Europe/London",
+		},
+		Action: &client.ScheduleWorkflowAction{ID: "daily-digest", Workflow: workflows.DailyDigest, TaskQueue: workflows.TaskQueue,
+			Args: []any{workflows.DigestInput{}}},
+	})
+	if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("creating the daily digest schedule: %w", err)
+	}
+	return nil
+}
+
+// StartSender drains the outbox in the background until the returned stop
+// function is called.
+func StartSender(db *postgres.DB, m *mail.Sender, from string, logger *slog.Logger) (stop func() error) {
+	host, _ := os.Hostname()
+	s := &outbox.Sender{DB: db, Mail: m, From: from, Name: fmt.Sprintf("%s/%d", host, os.Getpid()), Logger: logger}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	return func() error { cancel(); return <-done }
+}

@@ -1,0 +1,317 @@
+package casework
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/throughgate/throughgate/internal/auth"
+	"github.com/throughgate/throughgate/internal/postgres"
+	"github.com/throughgate/throughgate/resettlement"
+	"github.com/throughgate/throughgate/workflows"
+)
+
+// The things a person does to a case. Each carries what the person gave
+// (the JSON API decodes its body straight into one; the pages fill one from
+// a form) and may carry a note: free text that may hold personal data, so
+// it is stored in PostgreSQL and only its id travels to the workflow.
+
+// RecordAssessment records the pre-release needs assessment.
+type RecordAssessment struct {
+	Needs []resettlement.PathwayNeed `json:"needs,omitempty"`
+	Skip  resettlement.SkipReason    `json:"skip,omitempty"`
+	Note  string                     `json:"note,omitempty"`
+}
+
+// ActOnStep works a step.
+type ActOnStep struct {
+	StepID string                  `json:"-"` // from the address
+	Action resettlement.StepAction `json:"action"`
+	Note   string                  `json:"note,omitempty"`
+}
+
+// Assign gives a step (StepID set) or the whole case to a worker, or to a
+// team's queue.
+type Assign struct {
+	StepID string             `json:"-"` // from the address; empty for the case
+	Owner  resettlement.Owner `json:"owner"`
+	Note   string             `json:"note,omitempty"`
+}
+
+// ChangeReleaseDates changes the release dates.
+type ChangeReleaseDates struct {
+	ReleaseDates resettlement.ReleaseDates `json:"release_dates"`
+	Reason       string                    `json:"reason"`
+	Note         string                    `json:"note,omitempty"`
+}
+
+// Transfer moves the case with the person to another prison.
+type Transfer struct {
+	To     string `json:"to"`
+	ToTeam string `json:"to_team"`
+	Note   string `json:"note,omitempty"`
+}
+
+// Pause stops reminders and escalations until the case is resumed.
+type Pause struct {
+	Reason string `json:"reason"`
+	Note   string `json:"note,omitempty"`
+}
+
+// Resume starts a paused case's clock again.
+type Resume struct {
+	Note string `json:"note,omitempty"`
+}
+
+// Reset starts a case again after a recall or a new sentence.
+type Reset struct {
+	Reason       resettlement.ResetReason  `json:"reason"`
+	ReceivedOn   resettlement.Date         `json:"received_on"`
+	ReleaseDates resettlement.ReleaseDates `json:"release_dates"`
+	Note         string                    `json:"note,omitempty"`
+}
+
+// Close closes a case with its outcome.
+type Close struct {
+	Reason  resettlement.CloseReason `json:"reason"`
+	Outcome resettlement.Outcome     `json:"outcome"`
+	Note    string                   `json:"note,omitempty"`
+}
+
+// Command is one of the things above: the workflow update it becomes, the
+// note it carries, what it names that the directory must confirm, and the
+// domain's command with a line for the audit.
+type Command interface {
+	update() string
+	note() string
+	check(ctx context.Context, s *Service) (resettlement.Errors, error)
+	build(m resettlement.Meta) (cmd domainCommand, detail string)
+}
+
+func (c RecordAssessment) update() string { return workflows.UpdateRecordAssessment }
+func (c RecordAssessment) note() string   { return c.Note }
+func (c RecordAssessment) check(context.Context, *Service) (resettlement.Errors, error) {
+	return nil, nil
+}
+func (c RecordAssessment) build(m resettlement.Meta) (domainCommand, string) {
+	return resettlement.RecordAssessment{Meta: m, Needs: c.Needs, Skip: c.Skip}, fmt.Sprintf("needs=%d skip=%s", len(c.Needs), c.Skip)
+}
+
+func (c ActOnStep) update() string                                               { return workflows.UpdateActOnStep }
+func (c ActOnStep) note() string                                                 { return c.Note }
+func (c ActOnStep) check(context.Context, *Service) (resettlement.Errors, error) { return nil, nil }
+func (c ActOnStep) build(m resettlement.Meta) (domainCommand, string) {
+	return resettlement.ActOnStep{Meta: m, StepID: c.StepID, Action: c.Action}, "step=" + c.StepID + " action=" + string(c.Action)
+}
+
+func (c Assign) update() string { return workflows.UpdateAssign }
+func (c Assign) note() string   { return c.Note }
+func (c Assign) check(ctx context.Context, s *Service) (resettlement.Errors, error) {
+	return s.checkOwner(ctx, "owner", c.Owner)
+}
+func (c Assign) build(m resettlement.Meta) (domainCommand, string) {
+	detail := "to=" + c.Owner.Staff + "/" + c.Owner.Team
+	if c.StepID != "" {
+		detail = "step=" + c.StepID + " " + detail
+	}
+	return resettlement.Assign{Meta: m, StepID: c.StepID, Owner: c.Owner}, detail
+}
+
+func (c ChangeReleaseDates) update() string { return workflows.UpdateChangeReleaseDates }
+func (c ChangeReleaseDates) note() string   { return c.Note }
+func (c ChangeReleaseDates) check(context.Context, *Service) (resettlement.Errors, error) {
+	return nil, nil
+}
+func (c ChangeReleaseDates) build(m resettlement.Meta) (domainCommand, string) {
+	return resettlement.ChangeReleaseDates{Meta: m, Dates: c.ReleaseDates, Reason: c.Reason}, "reason=" + c.Reason
+}
+
+func (c Transfer) update() string { return workflows.UpdateTransfer }
+func (c Transfer) note() string   { return c.Note }
+func (c Transfer) check(ctx context.Context, s *Service) (resettlement.Errors, error) {
+	if !resettlement.ValidID(c.ToTeam) {
+		return nil, nil // the domain says what is wrong
+	}
+	t, err := s.DB.Team(ctx, c.ToTeam)
+	if err != nil && !errors.Is(err, postgres.ErrNotFound) {
+		return nil, err
+	}
+	switch {
+	case err != nil || !t.Active:
+		return resettlement.Errors{{Field: "to_team", Message: "is not an active team"}}, nil
+	case t.Establishment != c.To:
+		return resettlement.Errors{{Field: "to_team", Message: "works at " + t.Establishment + ", not " + c.To}}, nil
+	}
+	return nil, nil
+}
+func (c Transfer) build(m resettlement.Meta) (domainCommand, string) {
+	return resettlement.Transfer{Meta: m, To: c.To, ToTeam: c.ToTeam}, "to=" + c.To + "/" + c.ToTeam
+}
+
+func (c Pause) update() string                                               { return workflows.UpdatePause }
+func (c Pause) note() string                                                 { return c.Note }
+func (c Pause) check(context.Context, *Service) (resettlement.Errors, error) { return nil, nil }
+func (c Pause) build(m resettlement.Meta) (domainCommand, string) {
+	return resettlement.Pause{Meta: m, Reason: c.Reason}, ""
+}
+
+func (c Resume) update() string                                               { return workflows.UpdateResume }
+func (c Resume) note() string                                                 { return c.Note }
+func (c Resume) check(context.Context, *Service) (resettlement.Errors, error) { return nil, nil }
+func (c Resume) build(m resettlement.Meta) (domainCommand, string) {
+	return resettlement.Pause{Meta: m}, ""
+}
+
+func (c Reset) update() string                                               { return workflows.UpdateReset }
+func (c Reset) note() string                                                 { return c.Note }
+func (c Reset) check(context.Context, *Service) (resettlement.Errors, error) { return nil, nil }
+func (c Reset) build(m resettlement.Meta) (domainCommand, string) {
+	return resettlement.Reset{Meta: m, Reason: c.Reason, ReceivedOn: c.ReceivedOn, Dates: c.ReleaseDates}, "reason=" + string(c.Reason)
+}
+
+func (c Close) update() string                                               { return workflows.UpdateClose }
+func (c Close) note() string                                                 { return c.Note }
+func (c Close) check(context.Context, *Service) (resettlement.Errors, error) { return nil, nil }
+func (c Close) build(m resettlement.Meta) (domainCommand, string) {
+	return resettlement.Close{Meta: m, Reason: c.Reason, Outcome: c.Outcome}, "reason=" + string(c.Reason)
+}
+
+// ActionResult answers an action: the case's version and stage after it.
+type ActionResult struct {
+	CaseID  string             `json:"case_id"`
+	Version int                `json:"version"`
+	Stage   resettlement.Stage `json:"stage"`
+}
+
+// CheckKey checks an idempotency key: what makes a retried change happen
+// once. Every change carries one.
+func CheckKey(key string) error {
+	bad := key == "" || len(key) > 100
+	for _, c := range key {
+		if c < 0x21 || c > 0x7e {
+			bad = true
+		}
+	}
+	if bad {
+		return Errorf(Malformed, "Every change needs an Idempotency-Key header: a unique value (such as a UUID) per change, sent again unchanged when retrying.",
+			resettlement.FieldError{Field: "Idempotency-Key", Message: "is required: up to 100 printable characters, no spaces"})
+	}
+	return nil
+}
+
+// CheckNote checks free text a person typed.
+func CheckNote(field, s string, errs *resettlement.Errors) {
+	if utf8.RuneCountInString(s) > 4000 || strings.ContainsRune(s, 0) {
+		errs.Add(field, "must be at most 4000 characters of text")
+	}
+}
+
+// CheckCommand checks what can be checked of a command without the
+// database or the case: its note.
+func CheckCommand(c Command) error {
+	var errs resettlement.Errors
+	CheckNote("note", c.note(), &errs)
+	if len(errs) > 0 {
+		return FieldsError(errs)
+	}
+	return nil
+}
+
+// Act does one thing to a case for p: the case in p's sight, the key
+// well formed, the note and what the command names checked, then the
+// change made by the case's workflow and audited, refused or not.
+func (s *Service) Act(ctx context.Context, p *auth.Principal, caseID, key string, c Command) (ActionResult, error) {
+	if err := s.access(ctx, p, caseID, c.update()); err != nil {
+		return ActionResult{}, err
+	}
+	if err := CheckKey(key); err != nil {
+		return ActionResult{}, err
+	}
+	if err := CheckCommand(c); err != nil {
+		return ActionResult{}, err
+	}
+	errs, err := c.check(ctx, s)
+	if err != nil {
+		return ActionResult{}, err
+	}
+	if len(errs) > 0 {
+		return ActionResult{}, FieldsError(errs)
+	}
+	return s.apply(ctx, p, caseID, key, c, "")
+}
+
+// apply stores the note (once per request id), sends the update and
+// audits the outcome; prefix marks the audit line (a bulk reassignment).
+func (s *Service) apply(ctx context.Context, p *auth.Principal, caseID, key string, c Command, prefix string) (ActionResult, error) {
+	meta := resettlement.Meta{RequestID: p.ID() + ":" + key, By: p.ID()}
+	res, detail, err := func() (ActionResult, string, error) {
+		if n := c.note(); n != "" {
+			id, err := s.DB.AddNoteOnce(ctx, caseID, p.ID(), n, meta.RequestID)
+			if err != nil {
+				return ActionResult{}, "", err
+			}
+			meta.NoteID = id
+		}
+		cmd, detail := c.build(meta)
+		res, err := s.Update(ctx, caseID, c.update(), cmd)
+		if err != nil {
+			if e, ok := ErrorOf(err); ok {
+				err = e
+			}
+			return ActionResult{}, detail, err
+		}
+		return ActionResult{CaseID: caseID, Version: res.Version, Stage: res.Stage}, detail, nil
+	}()
+	if aerr := s.Audit(ctx, p, "case."+c.update(), caseID, prefix+outcome(detail, err)); aerr != nil && err == nil {
+		err = aerr
+	}
+	return res, err
+}
+
+// outcome is the audit line's ending: ok, refused with its status, or
+// failed on our side.
+func outcome(detail string, err error) string {
+	if err == nil {
+		return detail + " ok"
+	}
+	if e, ok := ErrorOf(err); ok {
+		return fmt.Sprintf("%s refused %d", detail, statuses[e.Kind])
+	}
+	return detail + " failed"
+}
+
+// checkOwner checks an owner names an active team and, if any, an active
+// member of staff.
+func (s *Service) checkOwner(ctx context.Context, field string, o resettlement.Owner) (resettlement.Errors, error) {
+	var errs resettlement.Errors
+	if o.Team != "" {
+		t, err := s.DB.Team(ctx, o.Team)
+		if err != nil && !errors.Is(err, postgres.ErrNotFound) {
+			return nil, err
+		}
+		if err != nil || !t.Active {
+			errs.Add(field+".team", "is not an active team")
+		}
+	}
+	if o.Staff != "" {
+		ok, err := s.DB.ActiveStaffExists(ctx, o.Staff)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			errs.Add(field+".staff", "is not an active member of staff")
+		}
+	}
+	return errs, nil
+}
+
+// Team is one team from the directory.
+func (s *Service) Team(ctx context.Context, id string) (postgres.Team, error) {
+	t, err := s.DB.Team(ctx, id)
+	if errors.Is(err, postgres.ErrNotFound) {
+		return t, Errorf(NotFound, "There is no such team.")
+	}
+	return t, err
+}

@@ -1,0 +1,242 @@
+// Package devstack is the development engine in one process, what
+// `throughgate dev` runs and the integration tests start: a private
+// PostgreSQL cluster (unless DATABASE_URL names one), an embedded Temporal
+// server, a development SMTP server with its mailbox, the demonstration
+// teams and accounts (seed.go), and then the same worker, outbox sender and
+// HTTP handler that package app wires for production.
+//
+// Nothing here is for production: the demonstration accounts share a
+// published password, and the SMTP server keeps every email it is sent.
+package devstack
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/throughgate/throughgate/internal/app"
+	"github.com/throughgate/throughgate/internal/casework"
+	"github.com/throughgate/throughgate/internal/config"
+	"github.com/throughgate/throughgate/internal/devsmtp"
+	"github.com/throughgate/throughgate/internal/httpserver"
+	"github.com/throughgate/throughgate/internal/mail"
+	"github.com/throughgate/throughgate/internal/pgcluster"
+	"github.com/throughgate/throughgate/internal/postgres"
+	"github.com/throughgate/throughgate/internal/temporalserver"
+	"github.com/throughgate/throughgate/workflows"
+)
+
+// Dev is the whole engine in one process: what `throughgate dev` runs.
+type Dev struct {
+	Config   config.Config
+	PG       *pgcluster.Cluster // nil when DATABASE_URL points elsewhere
+	DB       *postgres.DB
+	Temporal *temporalserver.Server
+	Client   client.Client
+	SMTP     *devsmtp.Server
+	Worker   worker.Worker
+	Cases    *casework.Service
+	URL      string // the API's base address
+
+	logger                 *slog.Logger
+	smtpUser, smtpPassword string
+	stop                   []func() error // in reverse order of starting
+	served                 chan error
+	cancel                 context.CancelFunc
+}
+
+// Start starts every part and returns once GET /readyz would say ready.
+// On error, whatever had started is stopped again.
+func Start(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *Dev, err error) {
+	d := &Dev{Config: cfg, logger: logger}
+	defer func() {
+		if err != nil {
+			_ = d.Stop()
+		}
+	}()
+	ln, err := app.Listen(cfg.HTTPAddr)
+	if err != nil {
+		return nil, err
+	}
+	d.stop = append(d.stop, func() error { ln.Close(); return nil })
+	d.URL = "http://" + ln.Addr().String()
+
+	dbURL := cfg.DatabaseURL
+	if dbURL == "" {
+		d.PG, err = pgcluster.Start(ctx, pgcluster.Options{Dir: filepath.Join(cfg.DataDir, "postgres"), Port: cfg.PGPort, Logger: logger})
+		if err != nil {
+			return nil, err
+		}
+		d.stop = append(d.stop, func() error { return d.PG.Stop(context.Background()) })
+		if err := d.PG.CreateDatabase(ctx, "throughgate"); err != nil {
+			return nil, err
+		}
+		dbURL = d.PG.URL("throughgate")
+	}
+	d.DB, err = app.OpenDB(ctx, dbURL, true, logger)
+	if err != nil {
+		return nil, err
+	}
+	d.stop = append(d.stop, func() error { d.DB.Close(); return nil })
+	if err := SeedDemo(ctx, d.DB); err != nil {
+		return nil, fmt.Errorf("creating the demo teams and staff: %w", err)
+	}
+
+	topts := temporalserver.Options{
+		Store: cfg.TemporalStore, SQLitePath: filepath.Join(cfg.DataDir, "temporal.sqlite"),
+		Port: cfg.TemporalPort, UIPort: cfg.TemporalUIPort, Namespace: cfg.TemporalNamespace,
+		SearchAttributes: workflows.SearchAttributes(), NumHistoryShards: int32(cfg.TemporalShards), Logger: logger,
+	}
+	if cfg.TemporalStore == "postgres" {
+		pc, err := pgx.ParseConfig(dbURL)
+		if err != nil {
+			return nil, err
+		}
+		topts.PostgresHost, topts.PostgresPort = pc.Host, int(pc.Port)
+		topts.PostgresUser, topts.PostgresPassword = pc.User, pc.Password
+	}
+	d.Temporal, err = temporalserver.Start(ctx, topts)
+	if err != nil {
+		return nil, err
+	}
+	d.stop = append(d.stop, d.Temporal.Stop)
+
+	password := make([]byte, 12)
+	rand.Read(password)
+	d.smtpUser, d.smtpPassword = "throughgate", hex.EncodeToString(password)
+	d.SMTP, err = devsmtp.Start(devsmtp.Options{Addr: cfg.SMTPAddr, Username: d.smtpUser, Password: d.smtpPassword,
+		RequireTLS: true, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	d.stop = append(d.stop, d.SMTP.Close)
+
+	d.Client, err = app.DialTemporal(ctx, cfg, d.Temporal.HostPort(), logger)
+	if err != nil {
+		return nil, err
+	}
+	d.stop = append(d.stop, func() error { d.Client.Close(); return nil })
+	d.Worker = app.NewWorker(d.Client, d.DB, cfg, logger)
+	if err := d.Worker.Start(); err != nil {
+		return nil, fmt.Errorf("starting the worker: %w", err)
+	}
+	d.stop = append(d.stop, func() error { d.Worker.Stop(); return nil })
+	if err := app.EnsureDigestSchedule(ctx, d.Client); err != nil {
+		return nil, err
+	}
+	sender, err := d.Sender()
+	if err != nil {
+		return nil, err
+	}
+	d.stop = append(d.stop, app.StartSender(d.DB, sender, cfg.SMTPFrom, logger))
+
+	d.Cases = &casework.Service{DB: d.DB, Temporal: d.Client, Policy: cfg.Policy}
+	checks := app.Checks(d.DB, d.Client, cfg.TemporalNamespace, smtpDial(d.SMTP.Addr()))
+	h := app.HTTPHandler(d.DB, d.Client, cfg, checks, d.SMTP.Handler(), logger)
+	sctx, cancel := context.WithCancel(context.Background())
+	d.cancel = cancel
+	d.served = make(chan error, 1)
+	go func() { d.served <- app.Serve(sctx, ln, h) }()
+	d.stop = append(d.stop, func() error { cancel(); return <-d.served })
+
+	if err := waitReady(ctx, checks); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// waitReady polls the readiness checks until all pass: the worker needs a
+// moment to register its pollers with the server.
+func waitReady(ctx context.Context, checks []httpserver.Check) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var failed error
+		for _, c := range checks {
+			cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+			err := c.Fn(cctx)
+			cancel()
+			if err != nil {
+				failed = fmt.Errorf("%s: %w", c.Name, err)
+				break
+			}
+		}
+		if failed == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not ready after 30s: %w", failed)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// Stop stops every part, newest first.
+func (d *Dev) Stop() error {
+	var errs []error
+	for i := len(d.stop) - 1; i >= 0; i-- {
+		if err := d.stop[i](); err != nil && !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	d.stop = nil
+	return errors.Join(errs...)
+}
+
+// Served returns a channel that yields if the HTTP server stops by itself.
+func (d *Dev) Served() <-chan error { return d.served }
+
+// SMTPPort is the port the development SMTP server listens on.
+func (d *Dev) SMTPPort() int {
+	_, p, _ := net.SplitHostPort(d.SMTP.Addr())
+	n, _ := strconv.Atoi(p)
+	return n
+}
+
+// Sender returns an SMTP sender pointed at the development SMTP server,
+// with its credentials and certificate.
+func (d *Dev) Sender() (*mail.Sender, error) {
+	host, port, _ := net.SplitHostPort(d.SMTP.Addr())
+	p, _ := strconv.Atoi(port)
+	return mail.NewSender(mail.Config{Host: host, Port: p, TLSMode: "starttls", Auth: "plain",
+		Username: d.smtpUser, Password: d.smtpPassword, From: d.Config.SMTPFrom, RootCAs: d.SMTP.CertPool(),
+		RatePerMinute: d.Config.SMTPRate}, d.logger)
+}
+
+// smtpDial checks an SMTP server answers with a 220 greeting.
+func smtpDial(addr string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		var d net.Dialer
+		conn, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
+		buf := make([]byte, 256)
+		n, err := conn.Read(buf)
+		if err != nil {
+			return err
+		}
+		if !strings.HasPrefix(string(buf[:n]), "220") {
+			return fmt.Errorf("unexpected SMTP greeting %q", strings.TrimSpace(string(buf[:n])))
+		}
+		_, _ = conn.Write([]byte("QUIT\r\n"))
+		return nil
+	}
+}

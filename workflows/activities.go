@@ -1,0 +1,68 @@
+package workflows
+
+import (
+	"context"
+	"time"
+
+	"github.com/throughgate/throughgate/resettlement"
+)
+
+// Activities is the workflows' contract with their side effects. Each method
+// is the activity of the same name, and the constants below name each one
+// beside the input and result it takes: the workflows call activities by
+// those names, so this package needs neither package activities, which
+// implements the contract (its Activities struct, registered on the worker
+// under its methods' names), nor the database behind it.
+type Activities interface {
+	RaiseAlarm(ctx context.Context, in AlarmInput) (AlarmResult, error)
+	NotifyTransfer(ctx context.Context, n TransferNotice) error
+	SaveCase(ctx context.Context, p resettlement.Projection) error
+	SendDigests(ctx context.Context, day resettlement.Date) (int, error)
+}
+
+// ActivityRaiseAlarm puts an alarm's emails in the outbox: AlarmInput in,
+// AlarmResult out.
+const ActivityRaiseAlarm = "RaiseAlarm"
+
+// AlarmInput is an alarm to deliver. It carries ids, dates and step states
+// only; the activity looks up who is to be told.
+type AlarmInput struct {
+	CaseID        string               `json:"case_id"`
+	Establishment string               `json:"establishment"`
+	Team          string               `json:"team"`
+	Alarm         resettlement.Alarm   `json:"alarm"`
+	Step          *resettlement.Step   `json:"step,omitempty"` // nil for case-wide alarms
+	Urgency       resettlement.Urgency `json:"urgency"`
+	ReleaseDay    resettlement.Date    `json:"release_day,omitempty"`
+	Unassigned    []string             `json:"unassigned,omitempty"` // for AlarmUnassigned
+}
+
+// AlarmResult says what was written, for the workflow's logs and tests.
+type AlarmResult struct {
+	Recipients []string `json:"recipients"` // staff or team ids told
+	Written    int      `json:"written"`    // new outbox rows (0 when raised before)
+}
+
+// ActivityNotifyTransfer tells both teams that a case moved: TransferNotice
+// in, nothing out.
+const ActivityNotifyTransfer = "NotifyTransfer"
+
+// TransferNotice tells the sending and receiving teams that a case moved.
+type TransferNotice struct {
+	CaseID      string            `json:"case_id"`
+	Seq         int               `json:"seq"` // the transfer's event number, unique within the case
+	From        string            `json:"from"`
+	FromTeam    string            `json:"from_team"`
+	To          string            `json:"to"`
+	ToTeam      string            `json:"to_team"`
+	HandoverDue time.Time         `json:"handover_due"`
+	ReleaseDay  resettlement.Date `json:"release_day,omitempty"`
+}
+
+// ActivitySaveCase writes the case's read model: resettlement.Projection in,
+// nothing out.
+const ActivitySaveCase = "SaveCase"
+
+// ActivitySendDigests writes the day's digests (DailyDigest's one activity):
+// the day (resettlement.Date) in, the number of digests written out.
+const ActivitySendDigests = "SendDigests"
