@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -40,36 +39,16 @@ type (
 	CloseBody        = casework.Close
 )
 
-// decodeOpenCase decodes and checks a request to open a case: everything
-// that can be checked without the database.
-func decodeOpenCase(b []byte, now time.Time) (casework.OpenRequest, error) {
-	var req casework.OpenRequest
-	if err := decodeBytes(b, &req); err != nil {
-		return req, err
-	}
-	return req, (&casework.Service{Now: func() time.Time { return now }}).CheckOpen(req)
-}
-
 func (a *app) openCase(w http.ResponseWriter, r *http.Request) error {
 	p := auth.FromContext(r.Context())
 	if err := casework.SeesCases(p); err != nil {
 		return err // before the body is read, as on every case route
 	}
-	key := r.Header.Get("Idempotency-Key")
-	if key != "" {
-		if err := casework.CheckKey(key); err != nil {
-			return err
-		}
-	}
-	b, err := readBody(r)
-	if err != nil {
+	var req casework.OpenRequest
+	if err := decode(r, &req); err != nil {
 		return err
 	}
-	req, err := decodeOpenCase(b, a.now())
-	if err != nil {
-		return err
-	}
-	view, created, err := a.Cases.OpenCase(r.Context(), p, req, key)
+	view, created, err := a.Cases.OpenCase(r.Context(), p, req, r.Header.Get("Idempotency-Key"))
 	if err != nil {
 		return err
 	}

@@ -124,6 +124,16 @@ func FuzzDecodeRequests(f *testing.F) {
 	})
 }
 
+// decodeOpenCase decodes and checks a request to open a case as the API
+// and the service do before the database is asked.
+func decodeOpenCase(b []byte, now time.Time) (casework.OpenRequest, error) {
+	var req casework.OpenRequest
+	if err := decodeBytes(b, &req); err != nil {
+		return req, err
+	}
+	return req, req.Check(now)
+}
+
 // decodeCommand decodes an action's body and checks it as far as the API
 // does before the case is asked.
 func decodeCommand[C casework.Command](b []byte) error {

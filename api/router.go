@@ -4,7 +4,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -26,20 +25,11 @@ type Deps struct {
 	// SignInRate limits sign-in attempts per client address; the pages'
 	// sign-in shares it.
 	SignInRate func(http.Handler) http.Handler
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
 }
 
 type app struct {
 	Deps
 	logger *slog.Logger
-}
-
-func (a *app) now() time.Time {
-	if a.Now != nil {
-		return a.Now()
-	}
-	return time.Now()
 }
 
 // handlerFunc is a handler that returns its failure rather than writing it.

@@ -51,8 +51,6 @@ type Deps struct {
 	// sign-in shares it.
 	SignInRate func(http.Handler) http.Handler
 	Logger     *slog.Logger
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
 }
 
 type site struct {
@@ -60,9 +58,11 @@ type site struct {
 	logger *slog.Logger
 }
 
+// now is the service's clock, so a page and the service it shows agree on
+// what is overdue.
 func (a *site) now() time.Time {
-	if a.Now != nil {
-		return a.Now()
+	if a.Cases != nil && a.Cases.Now != nil {
+		return a.Cases.Now()
 	}
 	return time.Now()
 }
@@ -115,8 +115,6 @@ func staticHash() string {
 	return hex.EncodeToString(h.Sum(nil))[:12]
 }
 
-// mountPages adds the pages to the router. signInRate is the API's sign-in
-// rate limit, shared so that the page and the API draw on one allowance.
 // handlerFunc is a page handler that returns its failure rather than
 // showing it.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
@@ -381,7 +379,7 @@ func (lw *limitWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// htmlRateLimit applies the API's sign-in limit to the sign-in form and
+// htmlRateLimit applies the shared sign-in limit to the sign-in form and
 // shows its refusal as a page.
 func htmlRateLimit(limit func(http.Handler) http.Handler, a *site) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {

@@ -374,7 +374,8 @@ func caseOptions(f casework.CaseFile) caseForms {
 	return fs
 }
 
-// Actions. Each posts to the API's handler in-process with the form's
+// Actions. Each reads its form into the service's command and has
+// casework.Service.Act check, apply and audit it under the form's
 // idempotency key, then redirects back to the case (or to the case list
 // when the action took the case out of the person's sight, as a transfer
 // to another prison does for an officer).

@@ -275,7 +275,7 @@ func (a *site) pageOpenCasePost(w http.ResponseWriter, r *http.Request) error {
 	created := false
 	if len(errs) > 0 {
 		err = casework.FieldsError(errs)
-	} else if err = casework.CheckKey(f.Get("key")); err == nil {
+	} else {
 		view, created, err = a.Cases.OpenCase(r.Context(), p, req, f.Get("key"))
 	}
 	if err == nil {

@@ -15,8 +15,8 @@ import (
 // typed (shown again after an error) and the error beside each field.
 //
 // Inputs are named by the API's JSON field paths (person.prison_number,
-// release_dates.crd), so the field errors the API returns land beside the
-// inputs they are about.
+// release_dates.crd), which are also the fields the service's errors
+// name, so each error lands beside the input it is about.
 type pageForm struct {
 	ID     string
 	Action string
@@ -82,8 +82,9 @@ func (f *pageForm) set(v url.Values) *pageForm {
 	return f
 }
 
-// fail records the API's answer: each field error beside its input (the
-// API's field path, or the input alias maps it to), the rest above the form.
+// fail records the service's refusal: each field error beside its input
+// (the field's JSON path, or the input alias maps it to), the rest above
+// the form.
 func (f *pageForm) fail(p *casework.Error, alias func(string) string) {
 	known := map[string]bool{}
 	for _, n := range f.Fields {

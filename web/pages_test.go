@@ -142,8 +142,8 @@ func TestPagesRender(t *testing.T) {
 	a := &site{Deps: Deps{Mailbox: true}, logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	v := sampleCase(t)
 
-	// The open-case form, refused by the API's own decoding and checks: each
-	// error lands beside an input of the form.
+	// The open-case form, refused by the service's checks: each error lands
+	// beside an input of the form.
 	bad := url.Values{"person.prison_number": {"12345"}, "person.given_name": {"<b>"}, "person.date_of_birth": {"2030-01-01"},
 		"received_on": {"2026-03-01"}, "establishment": {"PVI"}, "team": {"pvi-resettlement"},
 		"release_dates.sed": {"2026-03-05"}, "release_dates.crd": {"2026-04-30"}}
@@ -151,7 +151,7 @@ func TestPagesRender(t *testing.T) {
 	if len(errs) > 0 {
 		t.Fatalf("the form's dates were not read: %v", errs)
 	}
-	pe := (&casework.Service{Now: func() time.Time { return pageNow }}).CheckOpen(req)
+	pe := req.Check(pageNow)
 	e, ok := casework.ErrorOf(pe)
 	if !ok {
 		t.Fatal("the bad form was accepted")

@@ -201,8 +201,8 @@ func CheckKey(key string) error {
 	return nil
 }
 
-// CheckNote checks free text a person typed.
-func CheckNote(field, s string, errs *resettlement.Errors) {
+// checkNote checks free text a person typed.
+func checkNote(field, s string, errs *resettlement.Errors) {
 	if utf8.RuneCountInString(s) > 4000 || strings.ContainsRune(s, 0) {
 		errs.Add(field, "must be at most 4000 characters of text")
 	}
@@ -212,7 +212,7 @@ func CheckNote(field, s string, errs *resettlement.Errors) {
 // database or the case: its note.
 func CheckCommand(c Command) error {
 	var errs resettlement.Errors
-	CheckNote("note", c.note(), &errs)
+	checkNote("note", c.note(), &errs)
 	if len(errs) > 0 {
 		return FieldsError(errs)
 	}

@@ -78,7 +78,7 @@ func ParseBoardQuery(q url.Values, paged bool) (BoardQuery, error) {
 		}
 	}
 	slices.SortFunc(errs, func(x, y resettlement.FieldError) int { return strings.Compare(x.Field, y.Field) })
-	CheckWhoFilters(&errs, bq.Establishment, bq.Team, bq.Owner)
+	checkWhoFilters(&errs, bq.Establishment, bq.Team, bq.Owner)
 	if bq.Pathway != "" && !bq.Pathway.Valid() {
 		errs.Add("pathway", "is not one of the seven pathways")
 	}
@@ -346,10 +346,7 @@ func (s *Service) OpenBoardFile(ctx context.Context, p *auth.Principal, q BoardQ
 		Owner: q.Owner, Pathway: string(q.Pathway)}, chartAt); err != nil {
 		return f, err
 	}
-	if f.Teams, err = s.TeamsInReach(ctx, p); err != nil {
-		return f, err
-	}
-	if f.Staff, err = s.DB.ActiveStaffIn(ctx, teamIDs(f.Teams)); err != nil {
+	if f.Teams, f.Staff, err = s.Reach(ctx, p); err != nil {
 		return f, err
 	}
 	if err := s.Audit(ctx, p, "board.view", "", fmt.Sprintf("page shown=%d cases=%s", len(f.Items), caseIDs(f.Items))); err != nil {
@@ -412,7 +409,7 @@ func (s *Service) Reassign(ctx context.Context, p *auth.Principal, key string, i
 		if !resettlement.ValidID(it.StepID) {
 			errs.Add(fmt.Sprintf("items[%d].step_id", i), "is not a step id")
 		}
-		CheckNote(fmt.Sprintf("items[%d].note", i), it.Note, &errs)
+		checkNote(fmt.Sprintf("items[%d].note", i), it.Note, &errs)
 	}
 	if len(errs) > 0 {
 		return nil, FieldsError(errs)
@@ -473,9 +470,6 @@ func (s *Service) OpenStepFile(ctx context.Context, p *auth.Principal, caseID, s
 	if f.Names, err = s.StaffNames(ctx, []string{f.Step.Owner.Staff}); err != nil {
 		return f, err
 	}
-	if f.Teams, err = s.TeamsInReach(ctx, p); err != nil {
-		return f, err
-	}
-	f.Owners, err = s.DB.ActiveStaffIn(ctx, teamIDs(f.Teams))
+	f.Teams, f.Owners, err = s.Reach(ctx, p)
 	return f, err
 }

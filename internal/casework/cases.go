@@ -129,16 +129,14 @@ func (s *Service) CaseTimeline(ctx context.Context, p *auth.Principal, id string
 }
 
 // CaseFile is everything the case page shows: the case, its history, the
-// names of the staff it mentions, the teams it could go to and the teams
-// within p's reach.
+// names of the staff it mentions, and who it could go to.
 type CaseFile struct {
 	View     CaseView
 	Entries  []postgres.TimelineEntry
 	Names    map[string]string // staff id to name
 	Teams    []postgres.Team   // every team
-	Mine     []postgres.Team   // the teams within p's reach
-	Owners   []postgres.Staff  // active staff of the teams a step may go to
-	InReach  []postgres.Team   // active teams a step or the case may go to
+	InReach  []postgres.Team   // active teams a step or the case may go to: the prison's and p's own
+	Owners   []postgres.Staff  // their active members
 	Transfer []postgres.Team   // active teams at other prisons
 }
 
@@ -171,11 +169,9 @@ func (s *Service) OpenCaseFile(ctx context.Context, p *auth.Principal, id string
 	if f.Teams, err = s.DB.AllTeams(ctx); err != nil {
 		return f, err
 	}
-	if f.Mine, err = s.TeamsInReach(ctx, p); err != nil {
-		return f, err
-	}
+	mine := reachable(p, f.Teams)
 	for _, t := range f.Teams {
-		if t.Active && (t.Establishment == f.View.Establishment || slices.ContainsFunc(f.Mine, func(m postgres.Team) bool { return m.ID == t.ID })) {
+		if t.Active && (t.Establishment == f.View.Establishment || slices.ContainsFunc(mine, func(m postgres.Team) bool { return m.ID == t.ID })) {
 			f.InReach = append(f.InReach, t)
 		}
 		if t.Active && t.Establishment != f.View.Establishment {
@@ -212,15 +208,20 @@ func (s *Service) StaffNames(ctx context.Context, ids []string) (map[string]stri
 	return names, nil
 }
 
-// TeamsInReach are the active teams whose cases p may see.
-func (s *Service) TeamsInReach(ctx context.Context, p *auth.Principal) ([]postgres.Team, error) {
-	scope, ok := p.CaseScope()
-	if !ok {
-		return nil, nil
-	}
+// teamsInReach are the active teams whose cases p may see.
+func (s *Service) teamsInReach(ctx context.Context, p *auth.Principal) ([]postgres.Team, error) {
 	all, err := s.DB.AllTeams(ctx)
 	if err != nil {
 		return nil, err
+	}
+	return reachable(p, all), nil
+}
+
+// reachable picks from all the active teams whose cases p may see.
+func reachable(p *auth.Principal, all []postgres.Team) []postgres.Team {
+	scope, ok := p.CaseScope()
+	if !ok {
+		return nil
 	}
 	var out []postgres.Team
 	for _, t := range all {
@@ -228,7 +229,7 @@ func (s *Service) TeamsInReach(ctx context.Context, p *auth.Principal) ([]postgr
 			out = append(out, t)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // CaseSearch is what a case list is filtered by: q, a prison number or
@@ -273,9 +274,9 @@ type CaseList struct {
 	NextCursor string         `json:"next_cursor,omitempty"`
 }
 
-// CheckWhoFilters checks the establishment, team and owner filters the
+// checkWhoFilters checks the establishment, team and owner filters the
 // case list and the board share.
-func CheckWhoFilters(errs *resettlement.Errors, establishment, team, owner string) {
+func checkWhoFilters(errs *resettlement.Errors, establishment, team, owner string) {
 	if establishment != "" && !resettlement.ValidEstablishment(establishment) {
 		errs.Add("establishment", "must be a three-letter prison code such as PVI")
 	}
@@ -292,7 +293,7 @@ func (q CaseSearch) filter(scope postgres.Scope, now time.Time) (postgres.CaseFi
 	var errs resettlement.Errors
 	f := postgres.CaseFilter{Scope: scope, Establishment: q.Establishment, Team: q.Team, Owner: q.Owner, Stage: q.Stage,
 		Stalled: q.Stalled, Overdue: q.Overdue, ReleaseWithin: q.ReleaseWithinDays, Q: strings.TrimSpace(q.Q), Limit: q.Limit, Now: now}
-	CheckWhoFilters(&errs, q.Establishment, q.Team, q.Owner)
+	checkWhoFilters(&errs, q.Establishment, q.Team, q.Owner)
 	if q.Stage != "" && !resettlement.Stage(q.Stage).Valid() {
 		errs.Add("stage", "must be one of "+stageNames())
 	}
@@ -420,7 +421,7 @@ func (s *Service) StepsDue(ctx context.Context, p *auth.Principal, until time.Ti
 // Reach is the teams whose cases p may see and their active members: who
 // p can give a case or a step to.
 func (s *Service) Reach(ctx context.Context, p *auth.Principal) ([]postgres.Team, []postgres.Staff, error) {
-	teams, err := s.TeamsInReach(ctx, p)
+	teams, err := s.teamsInReach(ctx, p)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,7 +1,17 @@
-// Package casework opens cases and passes people's actions to their
-// workflows. It is the one place that knows a case lives in two stores —
-// the person in PostgreSQL, the process in Temporal — and keeps them in
-// step: the API and the tests go through it rather than to either directly.
+// Package casework is Throughgate's application service: the one path every
+// request takes, from the JSON API (package api) and the pages (package web)
+// alike. Each use — open a case (open.go), act on one (actions.go), view and
+// list them (cases.go), the managers' board and reassignment (board.go),
+// signing in (signin.go) — takes the signed-in person and a typed command,
+// checks the person's scope (access.go), does the work, and writes the
+// audit line.
+//
+// It is also the one place that knows a case lives in two stores — the
+// person in PostgreSQL, the process in Temporal — and keeps them in step
+// (Open, Update and State, below, which the integration tests use too).
+//
+// A failure a person can act on is an *Error with a Kind (errors.go);
+// Status maps kinds to HTTP statuses once for both surfaces.
 package casework
 
 import (
@@ -85,6 +95,30 @@ func (r OpenRequest) Validate(now time.Time) error {
 	return errs.Err()
 }
 
+// openCase is the domain's command to open the case r asks for: adult when
+// the person is 18 or over on the target release date.
+func (r OpenRequest) openCase(id string, policy *resettlement.Policy) resettlement.OpenCase {
+	open := resettlement.OpenCase{CaseID: id, Establishment: r.Establishment, Team: r.Team, Owner: r.Owner,
+		ReceivedOn: r.ReceivedOn, Dates: r.Dates, OpenedBy: r.OpenedBy, Policy: policy}
+	if t, _, ok := r.Dates.Target(); ok && !r.Person.DateOfBirth.IsZero() {
+		open.Adult = age(r.Person.DateOfBirth, t) >= 18
+	}
+	return open
+}
+
+// Check checks the request as far as it can without the database: the
+// person's details and the domain's rules for opening a case, every
+// problem at once.
+func (r OpenRequest) Check(now time.Time) error {
+	var errs resettlement.Errors
+	for _, err := range []error{r.Validate(now), r.openCase("new", nil).Validate(now)} {
+		if fe, ok := resettlement.AsFieldErrors(err); ok {
+			errs = append(errs, fe...)
+		}
+	}
+	return errs.Err()
+}
+
 // age in whole years on a day.
 func age(born, on resettlement.Date) int {
 	a := on.Year - born.Year
@@ -111,25 +145,11 @@ func newCaseID() string {
 // booking is refused with *postgres.OpenCaseExistsError before any workflow
 // starts.
 func (s *Service) Open(ctx context.Context, r OpenRequest) (caseID string, created bool, err error) {
-	now := s.now()
-	var errs resettlement.Errors
-	if err := r.Validate(now); err != nil {
-		fe, _ := resettlement.AsFieldErrors(err)
-		errs = append(errs, fe...)
-	}
-	policy := s.Policy
-	open := resettlement.OpenCase{CaseID: newCaseID(), Establishment: r.Establishment, Team: r.Team, Owner: r.Owner,
-		ReceivedOn: r.ReceivedOn, Dates: r.Dates, OpenedBy: r.OpenedBy, Policy: &policy}
-	if t, _, ok := r.Dates.Target(); ok && !r.Person.DateOfBirth.IsZero() {
-		open.Adult = age(r.Person.DateOfBirth, t) >= 18
-	}
-	if err := open.Validate(now); err != nil {
-		fe, _ := resettlement.AsFieldErrors(err)
-		errs = append(errs, fe...)
-	}
-	if err := errs.Err(); err != nil {
+	if err := r.Check(s.now()); err != nil {
 		return "", false, err
 	}
+	policy := s.Policy // validated with the rest of the configuration
+	open := r.openCase(newCaseID(), &policy)
 	id, created, err := s.DB.CreateCase(ctx, postgres.NewCase{ID: open.CaseID, Person: r.Person, OpenedBy: r.OpenedBy,
 		RequestID: r.RequestID, Establishment: r.Establishment, Team: r.Team, Owner: r.Owner, ReceivedOn: r.ReceivedOn})
 	if err != nil {

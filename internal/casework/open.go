@@ -10,27 +10,6 @@ import (
 	"github.com/throughgate/throughgate/resettlement"
 )
 
-// CheckOpen checks a request to open a case as far as it can without the
-// database: the person's details and the domain's rules for opening.
-func (s *Service) CheckOpen(req OpenRequest) error {
-	now := s.now()
-	var errs resettlement.Errors
-	if err := req.Validate(now); err != nil {
-		fe, _ := resettlement.AsFieldErrors(err)
-		errs = append(errs, fe...)
-	}
-	open := resettlement.OpenCase{CaseID: "new", Establishment: req.Establishment, Team: req.Team, Owner: req.Owner,
-		ReceivedOn: req.ReceivedOn, Dates: req.Dates}
-	if err := open.Validate(now); err != nil {
-		fe, _ := resettlement.AsFieldErrors(err)
-		errs = append(errs, fe...)
-	}
-	if len(errs) > 0 {
-		return FieldsError(errs)
-	}
-	return nil
-}
-
 // OpenCase opens a case for p: the request checked, the team active at the
 // establishment and within p's reach, the owner active staff. key, when
 // given, makes a retry return the first attempt's case (created false).
@@ -40,7 +19,12 @@ func (s *Service) OpenCase(ctx context.Context, p *auth.Principal, req OpenReque
 	if _, err := caseScope(p); err != nil {
 		return view, false, err
 	}
-	if err := s.CheckOpen(req); err != nil {
+	if key != "" {
+		if err := CheckKey(key); err != nil {
+			return view, false, err
+		}
+	}
+	if err := req.Check(s.now()); err != nil {
 		return view, false, err
 	}
 	team, err := s.DB.Team(ctx, req.Team)

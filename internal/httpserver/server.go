@@ -43,8 +43,6 @@ type Deps struct {
 	// SignInLimit is how many sign-in attempts one client address may make
 	// a minute, through the API and the pages together (0: 10).
 	SignInLimit int
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
 }
 
 // New builds the whole HTTP handler.
@@ -73,9 +71,9 @@ func New(d Deps) http.Handler {
 		httprate.WithLimitHandler(func(w http.ResponseWriter, _ *http.Request) {
 			api.WriteProblem(w, http.StatusTooManyRequests, "Too many sign-in attempts from this address. Wait a minute and try again.")
 		}))
-	api.Routes(r, api.Deps{Cases: d.Cases, DB: d.DB, Logger: logger, Auth: d.Auth, Sessions: d.Sessions, SignInRate: signInRate, Now: d.Now})
+	api.Routes(r, api.Deps{Cases: d.Cases, DB: d.DB, Logger: logger, Auth: d.Auth, Sessions: d.Sessions, SignInRate: signInRate})
 	web.Routes(r, web.Deps{Cases: d.Cases, Auth: d.Auth, Sessions: d.Sessions, OIDC: d.OIDC, Mailbox: d.Mailbox != nil,
-		SignInRate: signInRate, Logger: logger, Now: d.Now})
+		SignInRate: signInRate, Logger: logger})
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
 		api.WriteProblem(w, http.StatusNotFound, "There is nothing at this address.")
 	})
