@@ -136,7 +136,7 @@ func (a *app) exportAudit(w http.ResponseWriter, r *http.Request) error {
 		}
 		f.Before = page[len(page)-1].ID
 		if page, err = a.DB.AuditLog(r.Context(), f); err != nil {
-			a.logger.ErrorContext(r.Context(), "audit export cut short", "err", err)
+			a.Logger.ErrorContext(r.Context(), "audit export cut short", "err", err)
 			return nil // the response has begun: it can only be cut short
 		}
 	}

@@ -82,7 +82,7 @@ func (a *app) bulkReassign(w http.ResponseWriter, r *http.Request) error {
 		out.Results[i] = ReassignResult{CaseID: d.CaseID, StepID: d.StepID, Status: http.StatusOK, Version: d.Version}
 		if d.Err != nil {
 			if _, ok := casework.ErrorOf(d.Err); !ok {
-				a.logger.ErrorContext(r.Context(), "bulk reassign item failed", "case", d.CaseID, "err", d.Err)
+				a.Logger.ErrorContext(r.Context(), "bulk reassign item failed", "case", d.CaseID, "err", d.Err)
 			}
 			pr := ProblemOf(d.Err)
 			out.Results[i].Status, out.Results[i].Problem = pr.Status, &pr

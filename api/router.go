@@ -12,7 +12,7 @@ import (
 	"github.com/throughgate/throughgate/internal/postgres"
 )
 
-// Deps is what the API needs.
+// Deps is what the API needs; httpserver.New sets every field.
 type Deps struct {
 	Cases *casework.Service
 	// DB serves the administration of staff, teams and tokens.
@@ -27,25 +27,15 @@ type Deps struct {
 	SignInRate func(http.Handler) http.Handler
 }
 
-type app struct {
-	Deps
-	logger *slog.Logger
-}
+type app struct{ Deps }
 
 // handlerFunc is a handler that returns its failure rather than writing it.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 // Routes mounts the API under /api/v1 on r.
 func Routes(r chi.Router, d Deps) {
-	a := &app{Deps: d, logger: d.Logger}
-	if a.logger == nil {
-		a.logger = slog.Default()
-	}
-	signInRate := d.SignInRate
-	if signInRate == nil {
-		signInRate = func(h http.Handler) http.Handler { return h }
-	}
-	h := a.route
+	a := &app{d}
+	h, signInRate := a.route, d.SignInRate
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Get("/openapi.json", serveOpenAPI)
 		r.With(signInRate).Post("/auth/login", h(a.login))
@@ -109,7 +99,7 @@ func (a *app) route(h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
 			if _, ok := casework.ErrorOf(err); !ok {
-				a.logger.ErrorContext(r.Context(), "request failed", "route", chi.RouteContext(r.Context()).RoutePattern(), "err", err)
+				a.Logger.ErrorContext(r.Context(), "request failed", "route", chi.RouteContext(r.Context()).RoutePattern(), "err", err)
 			}
 			writeError(w, err)
 		}

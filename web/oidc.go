@@ -39,7 +39,7 @@ func (a *site) oidcLogin(w http.ResponseWriter, r *http.Request) error {
 	state, nonce, verifier := randomString(), randomString(), randomString()
 	to, err := a.OIDC.AuthCodeURL(r.Context(), state, nonce, verifier)
 	if err != nil {
-		a.logger.ErrorContext(r.Context(), "single sign-on unavailable", "err", err)
+		a.Logger.ErrorContext(r.Context(), "single sign-on unavailable", "err", err)
 		return casework.Errorf(casework.Unavailable, "Single sign-on is unavailable just now. Try again shortly.")
 	}
 	http.SetCookie(w, &http.Cookie{Name: a.oidcCookie(), Value: state + "." + nonce + "." + verifier, Path: "/",
@@ -68,7 +68,7 @@ func (a *site) oidcCallback(w http.ResponseWriter, r *http.Request) error {
 	}
 	email, err := a.OIDC.Exchange(r.Context(), q.Get("code"), parts[2], parts[1])
 	if err != nil {
-		a.logger.WarnContext(r.Context(), "single sign-on refused", "err", err)
+		a.Logger.WarnContext(r.Context(), "single sign-on refused", "err", err)
 		_ = a.Cases.AuditAs(r.Context(), "unknown", auth.ClientIP(r), "signin.failed", "", "method=oidc")
 		return casework.Errorf(casework.Unauthenticated, "Single sign-on did not succeed. Start again; if it keeps failing, tell the service desk.")
 	}

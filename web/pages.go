@@ -37,7 +37,7 @@ import (
 	"github.com/throughgate/throughgate/resettlement"
 )
 
-// Deps is what the pages need.
+// Deps is what the pages need; httpserver.New sets every field but OIDC.
 type Deps struct {
 	Cases *casework.Service
 	// Auth knows who is behind a request; Sessions signs browsers in.
@@ -53,10 +53,7 @@ type Deps struct {
 	Logger     *slog.Logger
 }
 
-type site struct {
-	Deps
-	logger *slog.Logger
-}
+type site struct{ Deps }
 
 // now is the service's clock, so a page and the service it shows agree on
 // what is overdue.
@@ -121,15 +118,8 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 // Routes mounts the pages on r.
 func Routes(r chi.Router, d Deps) {
-	a := &site{Deps: d, logger: d.Logger}
-	if a.logger == nil {
-		a.logger = slog.Default()
-	}
-	signInRate := d.SignInRate
-	if signInRate == nil {
-		signInRate = func(h http.Handler) http.Handler { return h }
-	}
-	h := a.route
+	a := &site{d}
+	h, signInRate := a.route, d.SignInRate
 	r.Get("/static/{file}", serveStatic)
 	r.Get("/", a.pageHome)
 	r.Get("/sign-in", a.pageSignIn)
@@ -212,7 +202,7 @@ type summaryItem struct{ Href, Text string }
 func (a *site) render(w http.ResponseWriter, r *http.Request, status int, name string, d pageData) {
 	t, ok := pages[name]
 	if !ok {
-		a.logger.ErrorContext(r.Context(), "no such page template", "page", name)
+		a.Logger.ErrorContext(r.Context(), "no such page template", "page", name)
 		http.Error(w, "Something went wrong on our side.", http.StatusInternalServerError)
 		return
 	}
@@ -226,7 +216,7 @@ func (a *site) render(w http.ResponseWriter, r *http.Request, status int, name s
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", d); err != nil {
-		a.logger.ErrorContext(r.Context(), "rendering a page failed", "page", name, "err", err)
+		a.Logger.ErrorContext(r.Context(), "rendering a page failed", "page", name, "err", err)
 		http.Error(w, "Something went wrong on our side.", http.StatusInternalServerError)
 		return
 	}
@@ -247,7 +237,7 @@ func (a *site) pageError(w http.ResponseWriter, r *http.Request, status int, msg
 func (a *site) pageFail(w http.ResponseWriter, r *http.Request, err error) {
 	e, ok := casework.ErrorOf(err)
 	if !ok {
-		a.logger.ErrorContext(r.Context(), "page failed", "route", chi.RouteContext(r.Context()).RoutePattern(), "err", err)
+		a.Logger.ErrorContext(r.Context(), "page failed", "route", chi.RouteContext(r.Context()).RoutePattern(), "err", err)
 		a.pageError(w, r, http.StatusInternalServerError, "Something went wrong on our side. Try again; if it keeps happening, tell the service desk.")
 		return
 	}

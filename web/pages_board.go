@@ -460,7 +460,7 @@ func (a *site) pageReassign(w http.ResponseWriter, r *http.Request) error {
 				msg = errorText(e.Fields)
 			}
 		} else {
-			a.logger.ErrorContext(r.Context(), "bulk reassign item failed", "case", x.CaseID, "err", x.Err)
+			a.Logger.ErrorContext(r.Context(), "bulk reassign item failed", "case", x.CaseID, "err", x.Err)
 		}
 		if !slices.Contains(why, msg) {
 			why = append(why, msg)

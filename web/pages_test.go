@@ -139,7 +139,7 @@ func renderPage(t *testing.T, a *site, name string, d pageData) string {
 }
 
 func TestPagesRender(t *testing.T) {
-	a := &site{Deps: Deps{Mailbox: true}, logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	a := &site{Deps{Mailbox: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}}
 	v := sampleCase(t)
 
 	// The open-case form, refused by the service's checks: each error lands
@@ -356,7 +356,7 @@ func TestOpenRequestNamesBadDates(t *testing.T) {
 // The sign-in form shares the API's rate limit and answers its refusal
 // with a page.
 func TestSignInRateLimitAnswersWithAPage(t *testing.T) {
-	a := &site{logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	a := &site{Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}}
 	limit := httprate.LimitBy(1, time.Minute, func(*http.Request) (string, error) { return "one", nil },
 		httprate.WithLimitHandler(func(w http.ResponseWriter, _ *http.Request) {
 			http.Error(w, "Too many sign-in attempts from this address.", http.StatusTooManyRequests)

@@ -39,8 +39,13 @@ func (db *DB) StaffMember(ctx context.Context, id string) (Staff, error) {
 
 // AllStaff lists staff, active first, by id.
 func (db *DB) AllStaff(ctx context.Context) ([]Staff, error) {
-	rows, err := db.q.Query(ctx, `select id, name, email, role, coalesce(team_id, ''), notify, away_until, active
-		from staff order by active desc, id`)
+	return db.staffRows(ctx, `from staff order by active desc, id`)
+}
+
+// staffRows reads the members of staff a query's from-clause (and what
+// follows it) selects.
+func (db *DB) staffRows(ctx context.Context, from string, args ...any) ([]Staff, error) {
+	rows, err := db.q.Query(ctx, `select id, name, email, role, coalesce(team_id, ''), notify, away_until, active `+from, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -75,16 +80,7 @@ func (db *DB) StaffNames(ctx context.Context, ids []string) (map[string]string, 
 
 // ActiveStaffIn lists the active members of the teams, by name.
 func (db *DB) ActiveStaffIn(ctx context.Context, teams []string) ([]Staff, error) {
-	rows, err := db.q.Query(ctx, `select id, name, email, role, coalesce(team_id, ''), notify, away_until, active
-		from staff where active and team_id = any($1::text[]) order by name, id`, nonNil(teams))
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Staff, error) {
-		var s Staff
-		err := row.Scan(&s.ID, &s.Name, &s.Email, &s.Role, &s.Team, &s.Notify, &s.AwayUntil, &s.Active)
-		return s, err
-	})
+	return db.staffRows(ctx, `from staff where active and team_id = any($1::text[]) order by name, id`, nonNil(teams))
 }
 
 // ActiveStaffExists reports whether id names an active member of staff.
