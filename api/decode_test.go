@@ -60,6 +60,12 @@ func TestDecodeOpenCase(t *testing.T) {
 		{strings.Replace(goodOpen, `"booking":"1"`, `"booking":1`, 1), "person.booking"},
 		{strings.Replace(goodOpen, `"2026-02-01"`, `"2099-02-01"`, 1), "received_on"},
 		{goodOpen + `{}`, "body"},
+		{strings.Replace(goodOpen, `"2026-02-01"`, `"1899-12-31"`, 1), "received_on"},
+		{strings.Replace(goodOpen, `"2026-02-01"`, `"1990-05-16"`, 1), "received_on"},
+		{strings.Replace(goodOpen, `"Sam"`, `"Sam\u202eelpmaxe"`, 1), "person.given_name"},
+		{strings.Replace(goodOpen, `"Example"`, `"Ex\u2067ample"`, 1), "person.family_name"},
+		{strings.Replace(goodOpen, `"Sam"`, `"Sam\u0085"`, 1), "person.given_name"},
+		{strings.Replace(goodOpen, `"booking":"1"`, `"booking":"1\u001b"`, 1), "person.booking"},
 	} {
 		_, p := decodeOpenCase([]byte(c.body), fuzzNow)
 		if p == nil {
@@ -94,7 +100,10 @@ func TestBodyLimit(t *testing.T) {
 func FuzzDecodeRequests(f *testing.F) {
 	for _, s := range []string{goodOpen, `{}`, `{"action":"complete","note":"x"}`, `{"needs":[{"pathway":"health","status":"done"}]}`,
 		`{"release_dates":{"crd":"2026-01-01"},"reason":"other"}`, `{"owner":{"staff":"a","team":"b"}}`, `{"items":[{"case_id":"x"}]}`,
-		`{"q":"A1234BC","limit":5}`, `null`, `{"note":"\u0000"}`, `{"person":{"date_of_birth":7}}`} {
+		`{"q":"A1234BC","limit":5}`, `null`, `{"note":"\u0000"}`, `{"person":{"date_of_birth":7}}`,
+		strings.Replace(goodOpen, `"Sam"`, `"S\u202eam\u2069"`, 1), strings.Replace(goodOpen, `"2026-02-01"`, `"0001-01-01"`, 1),
+		`{"q":"x","cursor":"eyJyIjoiMDAwMC0wMS0wMSIsImkiOiJhYmMifQ"}`,
+		`{"code":"123456"}`, `{"code":"abcd-efgh-jkmn-pqrs"}`, `{"code":""}`, `{"code":123456}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -121,6 +130,11 @@ func FuzzDecodeRequests(f *testing.F) {
 		check(p)
 		var rb ReassignBody
 		check(decodeBytes(b, &rb))
+		var code MFACodeBody // two-step sign-in: verify, confirm, disable, new recovery codes
+		if p = decodeBytes(b, &code); p == nil {
+			p = code.Check()
+		}
+		check(p)
 	})
 }
 

@@ -124,6 +124,8 @@ var publicRoutes = map[string]bool{
 	"GET /auth/oidc/login": true, "GET /auth/oidc/callback": true,
 	"GET /api/v1/openapi.json": true, "POST /api/v1/auth/login": true,
 	"GET /": true, "GET /static/{file}": true, "GET /sign-in": true, "POST /sign-in": true,
+	// A browser's CORS preflight carries no credentials.
+	"OPTIONS /api/v1/codec/decode": true, "OPTIONS /api/v1/codec/encode": true,
 }
 
 // signInRoutes share the sign-in rate limit (httprate, per client address).

@@ -3,9 +3,12 @@ package api
 import (
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/go-chi/chi/v5"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/throughgate/throughgate/internal/auth"
 	"github.com/throughgate/throughgate/internal/casework"
@@ -25,6 +28,10 @@ type Deps struct {
 	// SignInRate limits sign-in attempts per client address; the pages'
 	// sign-in shares it.
 	SignInRate func(http.Handler) http.Handler
+	// Codec decrypts workflow payloads for the Temporal UI (codec.go); nil
+	// when payloads are not encrypted. CodecOrigin is the UI's origin.
+	Codec       converter.PayloadCodec
+	CodecOrigin string
 }
 
 type app struct{ Deps }
@@ -38,16 +45,29 @@ func Routes(r chi.Router, d Deps) {
 	h, signInRate := a.route, d.SignInRate
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Get("/openapi.json", serveOpenAPI)
+		r.Options("/codec/decode", a.codecPreflight)
+		r.Options("/codec/encode", a.codecPreflight)
 		r.With(signInRate).Post("/auth/login", h(a.login))
+		// Signed in with a password but perhaps not yet through the second
+		// factor (auth.Principal.Pending): finishing that, and signing out.
+		r.Group(func(r chi.Router) {
+			r.Use(a.authenticateHalfway)
+			r.Post("/auth/logout", h(a.logout))
+			r.With(signInRate).Post("/auth/mfa", h(a.verifyMFA))
+			r.Get("/me/mfa", h(a.getMFA))
+			r.Post("/me/mfa/totp", h(a.startTOTP))
+			r.Post("/me/mfa/totp/confirm", h(a.confirmTOTP))
+		})
 		r.Group(func(r chi.Router) {
 			r.Use(a.authenticate)
-			r.Post("/auth/logout", h(a.logout))
 			r.Get("/me", h(a.getMe))
 			r.Patch("/me", h(a.patchMe))
 			r.Put("/me/password", h(a.putMyPassword))
 			r.Get("/tokens", h(a.listTokens))
 			r.Post("/tokens", h(a.createToken))
 			r.Delete("/tokens/{tokenID}", h(a.revokeToken))
+			r.Post("/me/mfa/disable", h(a.disableTOTP))
+			r.Post("/me/mfa/recovery-codes", h(a.newRecoveryCodes))
 
 			r.Get("/cases", h(a.listCases))
 			r.Post("/cases", h(a.openCase))
@@ -76,10 +96,14 @@ func Routes(r chi.Router, d Deps) {
 			r.Patch("/staff/{staffID}", h(a.patchStaff))
 			r.Put("/staff/{staffID}/password", h(a.putStaffPassword))
 			r.Post("/staff/{staffID}/deactivate", h(a.deactivateStaff))
+			r.Post("/staff/{staffID}/mfa/reset", h(a.resetStaffMFA))
 			r.Get("/teams", h(a.listTeams))
 			r.Post("/teams", h(a.createTeam))
 			r.Patch("/teams/{teamID}", h(a.patchTeam))
 			r.Post("/teams/{teamID}/deactivate", h(a.deactivateTeam))
+
+			r.Post("/codec/decode", h(a.codecServer))
+			r.Post("/codec/encode", h(a.codecServer))
 
 			r.Get("/audit", h(a.listAudit))
 			r.Get("/audit.csv", h(a.exportAudit))
@@ -98,6 +122,9 @@ func Routes(r chi.Router, d Deps) {
 func (a *app) route(h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
+			if wait := casework.RetryAfterOf(err); wait > 0 { // a throttled account: when to try again
+				w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+			}
 			if _, ok := casework.ErrorOf(err); !ok {
 				a.Logger.ErrorContext(r.Context(), "request failed", "route", chi.RouteContext(r.Context()).RoutePattern(), "err", err)
 			}
@@ -106,8 +133,16 @@ func (a *app) route(h handlerFunc) http.HandlerFunc {
 	}
 }
 
-// authenticate lets a request through only with a live session or token.
-func (a *app) authenticate(next http.Handler) http.Handler {
+// authenticate lets a request through only with a live session or token,
+// and a session only once it has passed its second factor.
+func (a *app) authenticate(next http.Handler) http.Handler { return a.signedIn(next, false) }
+
+// authenticateHalfway also lets through a password session that has yet to
+// pass its second factor (or, the person's role requiring one, to set it
+// up), for the routes that do that.
+func (a *app) authenticateHalfway(next http.Handler) http.Handler { return a.signedIn(next, true) }
+
+func (a *app) signedIn(next http.Handler, halfway bool) http.Handler {
 	return a.route(func(w http.ResponseWriter, r *http.Request) error {
 		p, err := a.Auth.Authenticate(r)
 		switch {
@@ -119,10 +154,24 @@ func (a *app) authenticate(next http.Handler) http.Handler {
 		case err != nil:
 			return err
 		}
+		if p.Pending != "" && !halfway {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="throughgate"`)
+			if p.Pending == auth.SecondFactorEnrol {
+				return errEnrolFirst
+			}
+			return errCodeFirst
+		}
 		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
 		return nil
 	})
 }
+
+var (
+	errCodeFirst = casework.Errorf(casework.Unauthenticated,
+		"Finish signing in: send the code from your authenticator app (or a recovery code) to POST /api/v1/auth/mfa.")
+	errEnrolFirst = casework.Errorf(casework.Unauthenticated,
+		"Your role signs in with two steps: set up an authenticator app first (POST /api/v1/me/mfa/totp, then /api/v1/me/mfa/totp/confirm).")
+)
 
 var (
 	errCrossOrigin = casework.Errorf(casework.Forbidden, "This request came from another site and was refused.")

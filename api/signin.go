@@ -27,6 +27,11 @@ type LoginBody struct {
 type SignedIn struct {
 	Staff     postgres.Staff `json:"staff"`
 	ExpiresAt time.Time      `json:"expires_at"`
+	// SecondFactor is what the session must still do before anything
+	// else: "totp" (send a code to POST /api/v1/auth/mfa) or "enrol" (the
+	// person's role requires an authenticator app: set one up with POST
+	// /api/v1/me/mfa/totp). Absent: nothing, the person is signed in.
+	SecondFactor string `json:"second_factor,omitempty"`
 }
 
 func (a *app) login(w http.ResponseWriter, r *http.Request) error {
@@ -45,13 +50,144 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := a.Sessions.Start(ctx, w, staff.ID, "password", remote); err != nil {
+	next, err := auth.SecondFactor(ctx, a.DB, staff)
+	if err != nil {
 		return err
 	}
-	if err := a.Cases.AuditAs(ctx, staff.ID, remote, "signin", "", "method=password"); err != nil {
+	if err := a.Sessions.Start(ctx, w, r, staff.ID, "password"); err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, SignedIn{Staff: staff, ExpiresAt: time.Now().Add(a.Sessions.Absolute)})
+	detail := "method=password"
+	if next != "" {
+		detail += " second_factor=" + next
+	}
+	if err := a.Cases.AuditAs(ctx, staff.ID, remote, "signin", "", detail); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, SignedIn{Staff: staff, ExpiresAt: time.Now().Add(a.Sessions.Absolute), SecondFactor: next})
+}
+
+// MFACodeBody carries a code from an authenticator app, or a recovery code.
+type MFACodeBody struct {
+	Code string `json:"code"`
+}
+
+// Check checks the code's shape (whether it is right is the service's).
+func (b MFACodeBody) Check() error {
+	if strings.TrimSpace(b.Code) == "" || len(b.Code) > 64 {
+		return casework.FieldsError(resettlement.Errors{{Field: "code", Message: "is required: the six digits your authenticator app shows, or a recovery code"}})
+	}
+	return nil
+}
+
+func decodeCode(r *http.Request) (MFACodeBody, error) {
+	var b MFACodeBody
+	if err := decode(r, &b); err != nil {
+		return b, err
+	}
+	return b, b.Check()
+}
+
+// verifyMFA finishes a password sign-in with a TOTP or recovery code: the
+// session is replaced by one that has passed (a new id).
+func (a *app) verifyMFA(w http.ResponseWriter, r *http.Request) error {
+	p := auth.FromContext(r.Context())
+	switch {
+	case p.Via != "session":
+		return casework.Errorf(casework.Conflict, "A personal access token needs no second factor.")
+	case p.Pending == "":
+		return casework.Errorf(casework.Conflict, "You are signed in already: this session needs no code.")
+	case p.Pending == auth.SecondFactorEnrol:
+		return casework.Errorf(casework.Conflict, "Set up an authenticator app first (POST /api/v1/me/mfa/totp): your role signs in with two steps.")
+	}
+	b, err := decodeCode(r)
+	if err != nil {
+		return err
+	}
+	if err := a.Cases.VerifySecondFactor(r.Context(), p, b.Code, true); err != nil {
+		return err
+	}
+	expires, err := a.Sessions.Elevate(r.Context(), w, r, p)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, SignedIn{Staff: p.Staff, ExpiresAt: expires})
+}
+
+func (a *app) getMFA(w http.ResponseWriter, r *http.Request) error {
+	st, err := a.Cases.MFAStatusOf(r.Context(), auth.FromContext(r.Context()))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, st)
+}
+
+// startTOTP begins setting up an authenticator app: the secret, this once.
+func (a *app) startTOTP(w http.ResponseWriter, r *http.Request) error {
+	en, err := a.Cases.StartTOTP(r.Context(), auth.FromContext(r.Context()))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, en)
+}
+
+// RecoveryCodes are single-use codes that stand in for the authenticator
+// app, shown this once: only their hashes are kept.
+type RecoveryCodes struct {
+	RecoveryCodes []string `json:"recovery_codes"`
+}
+
+// confirmTOTP finishes setting up an authenticator app with a code it
+// made; the session counts as having passed its second factor (a new id).
+func (a *app) confirmTOTP(w http.ResponseWriter, r *http.Request) error {
+	p := auth.FromContext(r.Context())
+	if err := casework.RequireSession(p); err != nil {
+		return err
+	}
+	b, err := decodeCode(r)
+	if err != nil {
+		return err
+	}
+	codes, err := a.Cases.ConfirmTOTP(r.Context(), p, b.Code)
+	if err != nil {
+		return err
+	}
+	if _, err := a.Sessions.Elevate(r.Context(), w, r, p); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, RecoveryCodes{RecoveryCodes: codes})
+}
+
+func (a *app) disableTOTP(w http.ResponseWriter, r *http.Request) error {
+	p := auth.FromContext(r.Context())
+	if err := casework.RequireSession(p); err != nil {
+		return err
+	}
+	b, err := decodeCode(r)
+	if err != nil {
+		return err
+	}
+	if err := a.Cases.DisableTOTP(r.Context(), p, b.Code); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *app) newRecoveryCodes(w http.ResponseWriter, r *http.Request) error {
+	p := auth.FromContext(r.Context())
+	if err := casework.RequireSession(p); err != nil {
+		return err
+	}
+	b, err := decodeCode(r)
+	if err != nil {
+		return err
+	}
+	codes, err := a.Cases.RegenerateRecoveryCodes(r.Context(), p, b.Code)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, RecoveryCodes{RecoveryCodes: codes})
 }
 
 func (a *app) logout(w http.ResponseWriter, r *http.Request) error {
@@ -89,6 +225,9 @@ type NewToken struct {
 
 func (a *app) createToken(w http.ResponseWriter, r *http.Request) error {
 	p := auth.FromContext(r.Context())
+	if err := casework.RequireSession(p); err != nil {
+		return err // a token cannot make tokens
+	}
 	var b NewTokenBody
 	if pe := decode(r, &b); pe != nil {
 		return pe

@@ -227,6 +227,7 @@ func (a *app) applyStaffPatch(w http.ResponseWriter, r *http.Request, s postgres
 			*dst = *v
 		}
 	}
+	before := s
 	set(&s.Name, b.Name)
 	set(&s.Email, b.Email)
 	set(&s.Role, b.Role)
@@ -255,6 +256,9 @@ func (a *app) applyStaffPatch(w http.ResponseWriter, r *http.Request, s postgres
 	}
 	if err == nil {
 		err = a.Cases.Audit(r.Context(), auth.FromContext(r.Context()), "staff.update", "", "staff="+s.ID)
+	}
+	if err == nil {
+		err = a.Cases.StaffChanged(r.Context(), p, before, s) // a new role or email address: audited and told
 	}
 	if err != nil {
 		return err
@@ -293,53 +297,71 @@ type PasswordBody struct {
 	Password string `json:"password"`
 }
 
+// putMyPassword changes the signed-in person's own password, given the
+// current one (checked under the per-account throttle). Their other
+// sessions end and every token of theirs is revoked; the answer says how
+// many (casework.Revoked).
 func (a *app) putMyPassword(w http.ResponseWriter, r *http.Request) error {
 	p := auth.FromContext(r.Context())
+	if err := casework.RequireSession(p); err != nil {
+		return err
+	}
 	var b PasswordBody
 	if pe := decode(r, &b); pe != nil {
 		return pe
 	}
-	_, hash, err := a.DB.Login(r.Context(), p.ID())
+	if msg := auth.CheckPassword(b.Password); msg != "" { // before the current one is tried: no guess spent on a bad form
+		return casework.FieldsError(resettlement.Errors{{Field: "password", Message: msg}})
+	}
+	if err := a.Cases.CheckCurrentPassword(r.Context(), p, b.Current); err != nil {
+		return err
+	}
+	rev, err := a.Cases.ChangePassword(r.Context(), p, p.Staff, b.Password)
 	if err != nil {
 		return err
 	}
-	if ok, _ := auth.VerifyPassword(b.Current, hash); hash == "" || !ok {
-		return casework.FieldsError(resettlement.Errors{{Field: "current", Message: "is not your current password"}})
-	}
-	return a.setPassword(w, r, p.ID(), b.Password)
+	return writeJSON(w, http.StatusOK, rev)
 }
 
+// putStaffPassword is an administrator setting another person's password:
+// every session and token of theirs ends, and they are emailed.
 func (a *app) putStaffPassword(w http.ResponseWriter, r *http.Request) error {
 	if p := requireAdmin(r); p != nil {
 		return p
+	}
+	p := auth.FromContext(r.Context())
+	if err := casework.RequireSession(p); err != nil {
+		return err
 	}
 	s, err := a.staffFor(r)
 	if err != nil {
 		return err
 	}
+	if s.ID == p.ID() {
+		return casework.Errorf(casework.Conflict, "Change your own password with PUT /api/v1/me/password: it asks for your current one.")
+	}
 	var b PasswordBody
 	if pe := decode(r, &b); pe != nil {
 		return pe
 	}
-	return a.setPassword(w, r, s.ID, b.Password)
-}
-
-func (a *app) setPassword(w http.ResponseWriter, r *http.Request, staffID, password string) error {
-	if msg := auth.CheckPassword(password); msg != "" {
-		return casework.FieldsError(resettlement.Errors{{Field: "password", Message: msg}})
-	}
-	hash, err := auth.HashPassword(password)
-	if err == nil {
-		err = a.DB.SetPassword(r.Context(), staffID, hash) // ends every session of theirs
-	}
-	if err == nil {
-		err = a.Cases.Audit(r.Context(), auth.FromContext(r.Context()), "staff.password", "", "staff="+staffID)
-	}
+	rev, err := a.Cases.ChangePassword(r.Context(), p, s, b.Password)
 	if err != nil {
 		return err
 	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return writeJSON(w, http.StatusOK, rev)
+}
+
+// resetStaffMFA is an administrator removing another person's
+// authenticator app and recovery codes (a lost phone).
+func (a *app) resetStaffMFA(w http.ResponseWriter, r *http.Request) error {
+	if p := requireAdmin(r); p != nil {
+		return p
+	}
+	rev, err := a.Cases.ResetMFA(r.Context(), auth.FromContext(r.Context()), chi.URLParam(r, "staffID"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, rev)
 }
 
 // TeamBody creates a team or, with absent fields kept, changes one.

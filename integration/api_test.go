@@ -281,8 +281,16 @@ func TestAPI(t *testing.T) {
 		if !hasField(p, "release_dates.crd") {
 			t.Errorf("%+v", p)
 		}
-		officer1.want(officer1.act(casePath+"/pause", "k-p", map[string]any{"reason": "awaiting a court date"}), 200, "pause")
-		officer1.want(officer1.act(casePath+"/pause", "k-p2", map[string]any{"reason": "again"}), 409, "pause twice")
+		// Contradictory dates name the date at fault, through the workflow's validator.
+		p = officer1.want(officer1.act(casePath+"/release-dates", "k-rd3", map[string]any{"release_dates": map[string]string{
+			"crd": today.AddDays(70).String(), "hdcad": today.AddDays(80).String()}, "reason": "hdc-decision"}), 422, "HDCAD after CRD").problem(t)
+		if !hasField(p, "release_dates.hdcad") {
+			t.Errorf("%+v", p)
+		}
+		officer1.want(officer1.act(casePath+"/release-dates", "k-rd4", map[string]any{"release_dates": map[string]string{"crd": today.AddDays(70).String()},
+			"sentence_date": today.AddDays(-30).String(), "reason": "correction"}), 200, "sentence date")
+		officer1.want(officer1.act(casePath+"/pause", "k-p", map[string]any{"reason": "awaiting-court-date"}), 200, "pause")
+		officer1.want(officer1.act(casePath+"/pause", "k-p2", map[string]any{"reason": "other", "note": "again"}), 409, "pause twice")
 		officer1.want(officer1.act(casePath+"/resume", "k-r", nil), 200, "resume")
 		officer1.want(officer1.act(casePath+"/reset", "k-reset", map[string]any{"reason": "new-sentence", "received_on": today.AddDays(-1).String(),
 			"release_dates": map[string]string{"crd": today.AddDays(90).String()}, "note": "Returned on a new sentence"}), 200, "reset")
@@ -474,7 +482,7 @@ func TestAPI(t *testing.T) {
 		}
 		officer2.want(officer2.act(casePath+"/close", "k-close", map[string]any{"reason": "transferred-to-hospital",
 			"outcome": map[string]bool{"gp_registered": true}}), 200, "close")
-		officer2.want(officer2.act(casePath+"/pause", "k-after", map[string]any{"reason": "too late"}), 409, "act on a closed case")
+		officer2.want(officer2.act(casePath+"/pause", "k-after", map[string]any{"reason": "awaiting-court-date"}), 409, "act on a closed case")
 		var list api.CaseList
 		officer2.want(officer2.do("GET", "/api/v1/cases?stage=closed", nil, nil), 200, "closed cases").decode(t, &list)
 		if len(list.Items) != 1 || list.Items[0].ID != caseID {

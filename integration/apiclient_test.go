@@ -155,6 +155,14 @@ func signIn(t testing.TB, d *devstack.Dev, login string) *apiClient {
 	return c
 }
 
+// in is the same person's client reporting to t, so that a subtest's
+// failures are its own: it shares the session (cookie jar and token).
+func (c *apiClient) in(t testing.TB) *apiClient {
+	cc := *c
+	cc.t = t
+	return &cc
+}
+
 // do sends a request; body is marshalled unless it is already []byte or a string.
 func (c *apiClient) do(method, path string, body any, header map[string]string) response {
 	c.t.Helper()

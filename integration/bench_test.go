@@ -111,13 +111,13 @@ func benchStack(b *testing.B) *devstack.Dev {
 	}
 	cfg, err := config.Load("dev", []string{"--data-dir", filepath.Join(tempDir(b), "data"), "--http-addr", "127.0.0.1:0",
 		"--pg-port", port(), "--temporal-port", port(), "--temporal-ui-port", "0", "--smtp-addr", "127.0.0.1:0",
-		"--temporal-shards", "16"}, func(string) string { return "" })
+		"--temporal-shards", "16"}, func(string) (string, bool) { return "", false })
 	if err != nil {
 		b.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	d, err := devstack.Start(ctx, cfg, app.NewLogger("warn"))
+	d, err := devstack.Start(ctx, cfg, app.NewLogger("warn", "text"))
 	if err != nil {
 		b.Fatal(err)
 	}

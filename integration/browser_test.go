@@ -383,7 +383,7 @@ func TestPagesInChromium(t *testing.T) {
 	s.submit("change the release dates", `#dates button[type="submit"]`)
 	s.expectText(".flash", "Release dates changed")
 	s.expectText("#history", "Release dates changed (recalculation)")
-	s.do("pause", caseForm("pause"), chromedp.SetValue(chromedp.ID("pause-reason"), "Awaiting a court date"))
+	s.do("pause", caseForm("pause"), chromedp.Click(chromedp.CSS(`#pause-reason-0`)))
 	s.submit("pause", `#pause button[type="submit"]`)
 	s.expectText(".flash", "Case paused")
 	s.do("resume", caseForm("resume"))

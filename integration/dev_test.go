@@ -52,7 +52,7 @@ func devConfig(t *testing.T, dir string, extra ...string) config.Config {
 		"--smtp-addr", "127.0.0.1:0",
 		"--temporal-shards", "16",
 	}, extra...)
-	cfg, err := config.Load("dev", args, func(string) string { return "" })
+	cfg, err := config.Load("dev", args, func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func startDev(t *testing.T, cfg config.Config) *devstack.Dev {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	d, err := devstack.Start(ctx, cfg, app.NewLogger("warn"))
+	d, err := devstack.Start(ctx, cfg, app.NewLogger("warn", "text"))
 	if err != nil {
 		t.Fatalf("StartDev: %v", err)
 	}
@@ -206,12 +206,12 @@ func TestDevStackRefusesBadStarts(t *testing.T) {
 	}
 	defer busy.Close()
 	cfg := devConfig(t, tempDir(t), "--http-addr", busy.Addr().String())
-	_, err = devstack.Start(context.Background(), cfg, app.NewLogger("warn"))
+	_, err = devstack.Start(context.Background(), cfg, app.NewLogger("warn", "text"))
 	if err == nil || !strings.Contains(err.Error(), "already in use") || !strings.Contains(err.Error(), "HTTP_ADDR") {
 		t.Errorf("http port in use: %v", err)
 	}
 	cfg = devConfig(t, tempDir(t), "--pg-port", fmt.Sprint(busy.Addr().(*net.TCPAddr).Port))
-	_, err = devstack.Start(context.Background(), cfg, app.NewLogger("warn"))
+	_, err = devstack.Start(context.Background(), cfg, app.NewLogger("warn", "text"))
 	if err == nil || !strings.Contains(err.Error(), "PG_PORT") {
 		t.Errorf("postgres port in use: %v", err)
 	}
@@ -344,7 +344,7 @@ func TestReminderFiresOnTheRealServer(t *testing.T) {
 		{workflows.UpdateAssign, resettlement.Assign{Meta: meta("a1"), StepID: "housing-referral", Owner: resettlement.Owner{Staff: "officer-2", Team: "pvi-resettlement"}}},
 		{workflows.UpdateRecordAssessment, resettlement.RecordAssessment{Meta: meta("a2"), Needs: []resettlement.PathwayNeed{{Pathway: resettlement.DrugsAlcohol, Status: resettlement.PathwaySupportRequired}}}},
 		{workflows.UpdateChangeReleaseDates, resettlement.ChangeReleaseDates{Meta: meta("a3"), Dates: resettlement.ReleaseDates{CRD: today.AddDays(40)}, Reason: "added-days"}},
-		{workflows.UpdatePause, resettlement.Pause{Meta: meta("a4"), Reason: "awaiting court date"}},
+		{workflows.UpdatePause, resettlement.Pause{Meta: meta("a4"), Reason: resettlement.PauseCourt}},
 		{workflows.UpdateResume, resettlement.Pause{Meta: meta("a5")}},
 		{workflows.UpdateTransfer, resettlement.Transfer{Meta: meta("a6"), To: "BXI", ToTeam: "bxi-resettlement"}},
 		{workflows.UpdateActOnStep, resettlement.ActOnStep{Meta: meta("a7"), StepID: "handover-1", Action: resettlement.ActionComplete}},

@@ -6,8 +6,10 @@ import (
 	"path/filepath"
 	"testing"
 
+	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/proxy"
 	"go.temporal.io/api/temporalproto"
 
 	"github.com/throughgate/throughgate/internal/devstack"
@@ -33,6 +35,14 @@ func keepHistory(t *testing.T, d *devstack.Dev, caseID, name string) int {
 		h.Events = append(h.Events, e)
 	}
 	if os.Getenv("THROUGHGATE_KEEP_HISTORIES") != "" {
+		// Kept decrypted: the replay test reads them without the stack's key.
+		if err := proxy.VisitPayloads(context.Background(), &h, proxy.VisitPayloadsOptions{
+			Visitor: func(_ *proxy.VisitPayloadsContext, p []*commonpb.Payload) ([]*commonpb.Payload, error) {
+				return d.Codec.Decode(p)
+			},
+		}); err != nil {
+			t.Fatal(err)
+		}
 		b, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(&h)
 		if err != nil {
 			t.Fatal(err)

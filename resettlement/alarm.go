@@ -74,8 +74,9 @@ func (c *Case) Alarms() []Alarm {
 	if c.Queued > 0 {
 		add(Alarm{Key: fmt.Sprintf("c%d/unassigned/%d", c.Cycle, c.Queued), Kind: AlarmUnassigned, At: c.QueuedAt})
 	}
-	add(Alarm{Key: fmt.Sprintf("c%d/stalled/%d", c.Cycle, c.LastProgress.Unix()), Kind: AlarmStalled,
-		At: EnglandAndWales.Shift(c.LastProgress, p.StallAfter)})
+	if at, ok := c.stallAt(); ok {
+		add(Alarm{Key: fmt.Sprintf("c%d/stalled/%d", c.Cycle, c.LastProgress.Unix()), Kind: AlarmStalled, At: at})
+	}
 	slices.SortStableFunc(out, func(a, b Alarm) int { return a.At.Compare(b.At) })
 	return out
 }
@@ -132,9 +133,31 @@ func (c *Case) Unassigned() []string {
 	return ids
 }
 
-// Stalled reports whether the case has had no progress for the stall period.
+// Stalled reports whether the case has stalled at now (stallAt).
 func (c *Case) Stalled(now time.Time) bool {
-	return !c.Closed && !c.Paused && !now.Before(EnglandAndWales.Shift(c.LastProgress, c.Policy.StallAfter))
+	at, ok := c.stallAt()
+	return !c.Closed && !c.Paused && ok && !now.Before(at)
+}
+
+// stallAt is when the case stalls if nobody moves it on: Policy.StallAfter
+// after the last progress, and — the stall clock runs only while work is
+// waiting — no earlier than Policy.StallAfter before the first open step
+// falls due. A case with no open step due (all done, or on hold for a
+// release date, or released with the follow-ups done) never stalls.
+// Under rulesFirst the clock always ran.
+func (c *Case) stallAt() (time.Time, bool) {
+	at := EnglandAndWales.Shift(c.LastProgress, c.Policy.StallAfter)
+	if c.rules() < rulesFixed {
+		return at, true
+	}
+	next, ok := c.NextDue()
+	if !ok {
+		return time.Time{}, false
+	}
+	if w := EnglandAndWales.Shift(next, c.Policy.StallAfter.negated()); w.After(at) {
+		at = w
+	}
+	return at, true
 }
 
 // EscalationLevel returns the highest escalation level reached by any open

@@ -65,7 +65,7 @@ func TestTakeDueRaisesEachAlarmOnceAndOnlyTheLatestPerStep(t *testing.T) {
 func TestPausedCaseHasNoAlarms(t *testing.T) {
 	now := at(2026, 11, 23, 10, 0)
 	c := openCase(t, OpenCase{Owner: "officer-1", ReceivedOn: D(2026, 11, 20), Adult: true, Dates: ReleaseDates{CRD: D(2027, 3, 10)}}, now)
-	if err := c.Pause(Pause{Meta: meta("p"), Reason: "awaiting court date"}, now); err != nil {
+	if err := c.Pause(Pause{Meta: meta("p"), Reason: PauseCourt}, now); err != nil {
 		t.Fatal(err)
 	}
 	if len(c.Alarms()) != 0 || c.Stalled(now.AddDate(0, 1, 0)) {

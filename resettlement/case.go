@@ -24,7 +24,13 @@ type Case struct {
 
 	ReceivedOn Date         `json:"received_on"`
 	Dates      ReleaseDates `json:"release_dates"`
-	// Adult and the days served decide the early release for Fridays.
+	// SentenceDate is the day the sentence was passed, when known; the days
+	// served count from it, else from ReceivedOn (ServedDays).
+	SentenceDate Date `json:"sentence_date,omitempty"`
+	// Adult (18 or over on the target release date) and the days served
+	// decide the early release for Fridays. The application service
+	// computes Adult from the date of birth, which never enters a Case, on
+	// opening and on every change of dates.
 	Adult bool `json:"adult"`
 
 	Pathways          []PathwayState `json:"pathways"`
@@ -41,6 +47,13 @@ type Case struct {
 	LastProgress time.Time `json:"last_progress"`
 
 	Policy Policy `json:"policy"`
+	// Plan is the version of the plan (Plans) the case runs under, fixed
+	// when it opens like Policy; 0 for cases opened before plans had
+	// versions, which run under version 1.
+	Plan int `json:"plan,omitempty"`
+	// ReleasedOn is the day the release was recorded: from then on it is
+	// the release day, whatever the dates say.
+	ReleasedOn Date `json:"released_on,omitempty"`
 
 	// Cycle counts resets (recall, new sentence); alarm keys carry it so a
 	// reset case reminds afresh.
@@ -97,9 +110,12 @@ type OpenCase struct {
 	Owner         string       `json:"owner,omitempty"`
 	ReceivedOn    Date         `json:"received_on"`
 	Dates         ReleaseDates `json:"release_dates"`
+	SentenceDate  Date         `json:"sentence_date,omitempty"` // optional: see Case.SentenceDate
 	Adult         bool         `json:"adult"`
 	OpenedBy      string       `json:"opened_by,omitempty"`
 	Policy        *Policy      `json:"policy,omitempty"` // nil: DefaultPolicy
+	// Plan is the plan version to open under (0: CurrentPlan).
+	Plan int `json:"plan,omitempty"`
 }
 
 var (
@@ -138,9 +154,7 @@ func (o OpenCase) Validate(now time.Time) error {
 		fe, _ := AsFieldErrors(err)
 		errs = append(errs, fe...)
 	}
-	if t, _, ok := o.Dates.Target(); ok && !o.ReceivedOn.IsZero() && t.Before(o.ReceivedOn) {
-		errs.Add("release_dates", "the release date cannot be before the reception date")
-	}
+	checkCustodyDates(&errs, o.ReceivedOn, o.SentenceDate, o.Dates, now)
 	if o.Policy != nil {
 		if err := o.Policy.Validate(); err != nil {
 			fe, _ := AsFieldErrors(err)
@@ -167,28 +181,33 @@ func Open(o OpenCase, now time.Time) (*Case, error) {
 		Owner:         o.Owner,
 		ReceivedOn:    o.ReceivedOn,
 		Dates:         o.Dates,
+		SentenceDate:  o.SentenceDate,
 		Adult:         o.Adult,
 		OpenedAt:      now,
 		LastProgress:  now,
 		Policy:        policy,
+		Plan:          o.Plan,
 	}
 	for _, p := range Pathways {
 		c.Pathways = append(c.Pathways, PathwayState{p, PathwayNotStarted})
 	}
-	c.plan(now, o.OpenedBy)
+	if c.Plan == 0 {
+		c.Plan = CurrentPlan().Version
+	}
+	c.layOut(now, o.OpenedBy)
 	c.record(now, o.OpenedBy, Event{Kind: "opened", Text: fmt.Sprintf("Case opened at %s, received %s", c.Establishment, c.ReceivedOn)})
 	c.Version = 1
 	return c, nil
 }
 
-// plan lays out the catalogue's steps afresh (on opening and on reset).
-func (c *Case) plan(now time.Time, by string) {
+// layOut lays out the plan's steps afresh (on opening and on reset).
+func (c *Case) layOut(now time.Time, by string) {
 	c.Steps = c.Steps[:0]
 	owner := Owner{Staff: c.Owner, Team: c.Team}
-	for _, e := range catalogue {
-		s := Step{ID: e.id, Kind: e.kind, Title: e.title, Pathway: e.pathway, Blocking: e.blocking,
+	for _, e := range c.plan().Steps {
+		s := Step{ID: e.ID, Kind: e.Kind, Title: e.Title, Pathway: e.Pathway, Blocking: e.Blocking,
 			Status: StepNotStarted, Owner: owner, Updated: now}
-		if e.kind == KindIdentify {
+		if e.Kind == KindIdentify {
 			s.Status = StepDone
 			s.DueDate = c.ReceivedOn
 			s.Due = c.ReceivedOn.At(c.Policy.DueTime.Std())
@@ -209,7 +228,7 @@ func (c *Case) plan(now time.Time, by string) {
 func (c *Case) openedAfterRelease(now time.Time, by string, day Date) {
 	for i := range c.Steps {
 		s := &c.Steps[i]
-		if !s.Status.Open() || isFollowUp(s.ID) {
+		if !s.Status.Open() || s.Kind == KindFollowUp {
 			continue
 		}
 		to := StepNotNeeded
@@ -220,18 +239,29 @@ func (c *Case) openedAfterRelease(now time.Time, by string, day Date) {
 	}
 }
 
-// ReleaseDay returns the adjusted release day R, if a release date is known.
+// ReleaseDay returns the adjusted release day R, if a release date is known:
+// the target (Case.Target) moved by Calendar.ReleaseDay for the kind of
+// release, whether the person is an adult at release, and the days served
+// from the sentence date (or the reception date when that is not known). A
+// case under the first date rules keeps their target and release day.
 func (c *Case) ReleaseDay() (Date, bool) {
-	target, _, ok := c.Dates.Target()
+	if !c.ReleasedOn.IsZero() {
+		return c.ReleasedOn, true // recorded on the day: never shifted again
+	}
+	target, _, ok := c.Target()
 	if !ok {
 		return Date{}, false
 	}
-	served := c.ReceivedOn.DaysUntil(target)
+	served := ServedDays(c.SentenceDate, c.ReceivedOn, target)
+	if c.rules() < rulesFixed {
+		return EnglandAndWales.releaseDayFirst(target, c.Dates.kindFirst(), c.Adult, served), true
+	}
 	return EnglandAndWales.ReleaseDay(target, c.Dates.Kind(), c.Adult, served), true
 }
 
-// reschedule recomputes the window of every open step from the current dates.
-// Steps that are closed keep the dates they closed with.
+// reschedule recomputes the window of every open step from the current
+// dates. Steps that are closed keep the dates they closed with; handover
+// steps keep the due date they were given.
 func (c *Case) reschedule(now time.Time) {
 	release, hasRelease := c.ReleaseDay()
 	for i := range c.Steps {
@@ -239,31 +269,50 @@ func (c *Case) reschedule(now time.Time) {
 		if !s.Status.Open() {
 			continue
 		}
-		e, ok := lookup(s.ID)
+		e, ok := c.plan().step(s.ID)
 		if !ok && s.Kind == KindPathwaySupport {
-			e = entry{anchor: fromRelease, due: supportDue}
+			e = PlanStep{Anchor: FromRelease, Due: supportDue}
 		} else if !ok {
-			continue // handover steps keep the due date they were given
+			continue
 		}
 		var from, due Date
-		switch e.anchor {
-		case fromReception:
-			due = e.due.apply(EnglandAndWales, c.ReceivedOn)
-		case fromRelease:
+		switch e.Anchor {
+		case FromReception:
+			due = c.planDate(e.Due, c.ReceivedOn, e.Kind)
+		case FromRelease:
 			if !hasRelease {
-				s.From, s.DueDate, s.Due, s.Graced = Date{}, Date{}, time.Time{}, false
+				s.From, s.DueDate, s.Due, s.Graced, s.Planned = Date{}, Date{}, time.Time{}, false, Date{}
 				continue
 			}
-			due = e.due.apply(EnglandAndWales, release)
-			if e.from != nil {
-				from = e.from.apply(EnglandAndWales, release)
+			due = c.planDate(e.Due, release, e.Kind)
+			if e.From != nil {
+				from = e.From.apply(EnglandAndWales, release)
 			}
-			if e.kind == KindNeedsAssessment {
+			if e.Kind == KindNeedsAssessment {
 				due = c.needsAssessmentDue(release, due)
 			}
 		}
-		c.setDue(s, from, due, now)
+		if c.rules() < rulesFixed {
+			c.setDueFirst(s, from, due, now)
+			continue
+		}
+		c.arm(s, from, due, now)
 	}
+}
+
+// planDate applies a row's shift to its anchor. A calendar-day count that
+// lands on a weekend or bank holiday moves to a working day: back for work
+// before release, which must be done while the prison's staff are there;
+// forward for a follow-up, which cannot happen before its day.
+func (c *Case) planDate(sh Shift, anchor Date, kind StepKind) Date {
+	d := sh.apply(EnglandAndWales, anchor)
+	if c.rules() < rulesFixed || !sh.calendarDays() {
+		return d
+	}
+	if kind == KindFollowUp {
+		return EnglandAndWales.OnOrAfter(d)
+	}
+	return EnglandAndWales.OnOrBefore(d)
 }
 
 // needsAssessmentDue applies the late-identification rule: the assessment is
@@ -281,11 +330,69 @@ func (c *Case) needsAssessmentDue(release, planned Date) Date {
 	return due
 }
 
-// setDue gives a step its window, applying the grace period when the due
-// instant has already passed.
-func (c *Case) setDue(s *Step, from, due Date, now time.Time) {
+// arm gives an open step the due instant of its planned due date, keeping
+// what a re-plan must not undo (docs/design.md, "Deadlines and re-planning"):
+//
+//   - a step whose planned date is unchanged keeps its due instant, so it
+//     stays overdue and keeps its place on the escalation ladder (alarm keys
+//     carry the due date, so none is raised twice and none is skipped);
+//   - a step whose planned date is still ahead is due then, re-armed from
+//     the new date (its alarms are new);
+//   - a step whose planned date has passed is due at the earlier of its
+//     current due instant and the grace instant, so lateness already run
+//     up is never forgiven.
+func (c *Case) arm(s *Step, from, planned Date, now time.Time) {
+	s.From = from
+	if s.Planned.IsZero() && !s.OnHold() && !s.Graced {
+		s.Planned = s.DueDate // planned before Planned was recorded
+	}
+	if !s.OnHold() && s.Planned == planned {
+		return
+	}
+	s.Planned = planned
+	if at := planned.At(c.Policy.DueTime.Std()); at.After(now) {
+		s.Due, s.DueDate, s.Graced = at, planned, false
+		return
+	}
+	grace := c.graceDue(s, now)
+	if !s.OnHold() && s.Due.Before(grace) {
+		return
+	}
+	s.Due, s.DueDate, s.Graced = grace, DateOf(grace), true
+}
+
+// graceDue is when a step planned too late to meet its date is due instead:
+// Policy.Grace from now, at close of business (Policy.DueTime) of a working
+// day so its reminders come at the usual morning hour, and for work before
+// release no later than close of business on the last working day before
+// release — or today, if even that has passed (StepUrgency then grades the
+// step at least high). A grace of a plain duration, which demonstrations
+// and tests use to run a ladder in seconds, is an instant.
+func (c *Case) graceDue(s *Step, now time.Time) time.Time {
+	g := c.Policy.Grace
+	cob := c.Policy.DueTime.Std()
+	due := EnglandAndWales.Shift(now, g)
+	if g.Days != 0 || g.WorkingDays != 0 {
+		due = EnglandAndWales.OnOrAfter(DateOf(due)).At(cob)
+	}
+	if release, ok := c.ReleaseDay(); ok && s.Kind != KindFollowUp && s.Kind != KindRelease {
+		last := EnglandAndWales.AddWorkingDays(release, -1).At(cob)
+		if due.After(last) {
+			due = last
+		}
+		if !due.After(now) {
+			due = DateOf(now).At(cob)
+		}
+	}
+	return due
+}
+
+// setDueFirst is the first rules' version of arm (rulesFirst): any re-plan
+// re-graces a step whose date has passed, from now.
+func (c *Case) setDueFirst(s *Step, from, due Date, now time.Time) {
 	s.From = from
 	s.DueDate = due
+	s.Planned = due
 	s.Due = due.At(c.Policy.DueTime.Std())
 	s.Graced = false
 	if !s.Due.After(now) {

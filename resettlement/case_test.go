@@ -86,7 +86,7 @@ func TestPlanTwelveWeeksOut(t *testing.T) {
 func TestPlanShortSentenceUsesGrace(t *testing.T) {
 	now := at(2026, 11, 23, 10, 0) // a Monday
 	c := openCase(t, OpenCase{ReceivedOn: D(2026, 11, 16), Adult: true, Dates: ReleaseDates{CRD: D(2026, 12, 9)}}, now)
-	graceDue := at(2026, 11, 25, 10, 0) // two working days after opening
+	graceDue := at(2026, 11, 25, 17, 0) // close of business two working days after opening
 	for _, id := range []string{"housing-referral", "id-documents", "bank-account"} {
 		s, _ := c.Step(id)
 		if !s.Graced || !s.Due.Equal(graceDue) {
@@ -129,7 +129,7 @@ func TestOpenedAfterRelease(t *testing.T) {
 			if s.Status != StepDone {
 				t.Errorf("%s is %s, want done", s.ID, s.Status)
 			}
-		case isFollowUp(s.ID):
+		case s.Kind == KindFollowUp:
 			if !s.Status.Open() || !s.Due.After(now) {
 				t.Errorf("%s: %s due %s, want open and due ahead", s.ID, s.Status, s.Due)
 			}
@@ -177,8 +177,8 @@ func TestReleaseDateMovedEarlierPastADueDate(t *testing.T) {
 		t.Fatal(err)
 	}
 	h, _ := c.Step("housing-referral")
-	if !h.Graced || !h.Due.Equal(at(2026, 12, 3, 11, 0)) {
-		t.Errorf("housing due %s graced %v, want 2026-12-03 11:00 graced", h.Due, h.Graced)
+	if !h.Graced || !h.Due.Equal(at(2026, 12, 3, 17, 0)) {
+		t.Errorf("housing due %s graced %v, want close of business 2026-12-03 graced", h.Due, h.Graced)
 	}
 	if r, _ := c.Step("release"); r.DueDate != D(2027, 1, 21) {
 		t.Errorf("release due %s", r.DueDate)
@@ -352,7 +352,7 @@ func TestFullLifeClosesItself(t *testing.T) {
 	if !c.Closed || c.Closure.Reason != CloseCompleted || c.Stage(day) != StageClosed {
 		t.Errorf("closed %v %+v", c.Closed, c.Closure)
 	}
-	if err := c.Pause(Pause{Meta: meta("p"), Reason: "x"}, day); !errors.Is(err, ErrConflict) {
+	if err := c.Pause(Pause{Meta: meta("p"), Reason: PauseCourt}, day); !errors.Is(err, ErrConflict) {
 		t.Errorf("pausing a closed case: %v", err)
 	}
 }

@@ -67,48 +67,66 @@ func SupportStepID(p Pathway) string { return "support-" + string(p) }
 // counting from 1 ("handover-1").
 func HandoverStepID(n int) string { return fmt.Sprintf("handover-%d", n) }
 
-// StandardStepIDs returns the ids of the catalogue's steps in the order a
+// StandardStepIDs returns the ids of the current plan's steps in the order a
 // case shows them.
 func StandardStepIDs() []string {
-	ids := make([]string, len(catalogue))
-	for i, e := range catalogue {
-		ids[i] = e.id
+	steps := CurrentPlan().Steps
+	ids := make([]string, len(steps))
+	for i, e := range steps {
+		ids[i] = e.ID
 	}
 	return ids
 }
 
-// anchor is what a step's window is measured from.
-type anchor int
+// Anchor is what a step's window is measured from.
+type Anchor int
 
 const (
-	fromReception anchor = iota // C, the day the person was received (Case.ReceivedOn)
-	fromRelease                 // R, the adjusted release day
+	FromReception Anchor = iota // C, the day the person was received (Case.ReceivedOn)
+	FromRelease                 // R, the release day (Case.ReleaseDay)
 )
 
-// shift is a calendar move applied to an anchor date.
-type shift struct{ months, days, workingDays int }
+// Shift is a calendar move applied to an anchor date: months, then calendar
+// days, then working days.
+type Shift struct{ Months, Days, WorkingDays int }
 
-func (s shift) apply(c Calendar, d Date) Date {
-	return c.AddWorkingDays(d.AddMonths(s.months).AddDays(s.days), s.workingDays)
+func (s Shift) apply(c Calendar, d Date) Date {
+	return c.AddWorkingDays(d.AddMonths(s.Months).AddDays(s.Days), s.WorkingDays)
 }
 
-// entry is one row of the step catalogue.
-type entry struct {
-	id, title string
-	kind      StepKind
-	pathway   Pathway
-	blocking  bool
-	anchor    anchor
-	from      *shift // nil: no start window
-	due       shift
+// calendarDays reports whether the shift ends on a calendar-day count, which
+// may land on a weekend or bank holiday; a shift that ends with working days
+// always lands on a working day.
+func (s Shift) calendarDays() bool { return s.WorkingDays == 0 && (s.Months != 0 || s.Days != 0) }
+
+// PlanStep is one row of a plan: a step every case under the plan has.
+type PlanStep struct {
+	ID, Title string
+	Kind      StepKind
+	Pathway   Pathway
+	Blocking  bool
+	Anchor    Anchor
+	From      *Shift // nil: no start window
+	Due       Shift
 }
 
-// catalogue is the standard plan, one row per step, in the order a case
-// shows them. Each row says what the step's window is measured from (C, the
-// day the person was received; R, the adjusted release day of
-// Case.ReleaseDay) and how far: "due" is the day the step is due, "from" the
-// first day work may start. docs/design.md, "The step catalogue", gives the
-// reason and the public source of each window.
+// catalogue is the standard plan's steps (plans 1 and 2 of Plans), one row
+// per step, in the order a case shows them. Each row says what the step's
+// window is measured from (C, the day the person was received; R, the
+// release day of Case.ReleaseDay) and how far: "Due" is the day the step is
+// due, "From" the first day work may start. docs/design.md, "The step
+// catalogue", gives the reason and the public source of each window.
+//
+// # Changing the catalogue safely
+//
+// Never edit these rows: running cases read them (each case runs under the
+// plan it opened with, Case.Plan) and their workflow histories replay
+// against them. To add, remove or re-time a step, copy the rows into a new
+// variable, change the copy, and append a Plan to Plans (plan.go) that uses
+// it; new cases get the new plan, running ones keep theirs until someone
+// moves them with `throughgate cases migrate-plan`. A new step needs a new id
+// constant above; never reuse an id. TestAddingAPlanKeepsHistoriesReplaying
+// (package workflows) shows the whole change.
 //
 // # When does a step's reminder fire?
 //
@@ -146,28 +164,28 @@ type entry struct {
 // R and with it every instant above; the key carries the due date, so the
 // moved ladder reminds afresh. Who receives each email is decided by the
 // RaiseAlarm activity (package activities).
-var catalogue = []entry{
-	{id: StepIdentify, title: "Identify and open case", kind: KindIdentify, anchor: fromReception},
+var catalogue = []PlanStep{
+	{ID: StepIdentify, Title: "Identify and open case", Kind: KindIdentify, Anchor: FromReception},
 	// Immediate needs are screened on reception (2022 pre-release framework).
-	{id: StepImmediateNeeds, title: "Immediate needs screening", kind: KindImmediateNeeds, anchor: fromReception, due: shift{days: 3}},
+	{ID: StepImmediateNeeds, Title: "Immediate needs screening", Kind: KindImmediateNeeds, Anchor: FromReception, Due: Shift{Days: 3}},
 	// The pre-release window opens 12 weeks out; see needsAssessmentDue for the late-identification rule.
-	{id: StepNeedsAssessment, title: "Pre-release needs assessment (all pathways)", kind: KindNeedsAssessment, anchor: fromRelease, from: &shift{days: -84}, due: shift{days: -70}},
+	{ID: StepNeedsAssessment, Title: "Pre-release needs assessment (all pathways)", Kind: KindNeedsAssessment, Anchor: FromRelease, From: &Shift{Days: -84}, Due: Shift{Days: -70}},
 	// Homelessness Reduction Act 2017: the council owes a 56-day prevention duty.
-	{id: StepHousingReferral, title: "Housing: duty to refer", kind: KindHousingReferral, pathway: Accommodation, blocking: true, anchor: fromRelease, due: shift{days: -56}},
+	{ID: StepHousingReferral, Title: "Housing: duty to refer", Kind: KindHousingReferral, Pathway: Accommodation, Blocking: true, Anchor: FromRelease, Due: Shift{Days: -56}},
 	// ID funding covers people with 12 weeks or less to serve.
-	{id: StepIDDocuments, title: "ID documents", kind: KindIDDocuments, pathway: FinanceID, blocking: true, anchor: fromRelease, from: &shift{days: -84}, due: shift{days: -28}},
+	{ID: StepIDDocuments, Title: "ID documents", Kind: KindIDDocuments, Pathway: FinanceID, Blocking: true, Anchor: FromRelease, From: &Shift{Days: -84}, Due: Shift{Days: -28}},
 	// The prison banking scheme takes applications between 6 months and 6 weeks out.
-	{id: StepBankAccount, title: "Bank account", kind: KindBankAccount, pathway: FinanceID, blocking: true, anchor: fromRelease, from: &shift{months: -6}, due: shift{days: -42}},
-	{id: StepBenefits, title: "Universal Credit claim prepared and jobcentre appointment booked", kind: KindBenefits, pathway: FinanceID, anchor: fromRelease, due: shift{days: -7}},
+	{ID: StepBankAccount, Title: "Bank account", Kind: KindBankAccount, Pathway: FinanceID, Blocking: true, Anchor: FromRelease, From: &Shift{Months: -6}, Due: Shift{Days: -42}},
+	{ID: StepBenefits, Title: "Universal Credit claim prepared and jobcentre appointment booked", Kind: KindBenefits, Pathway: FinanceID, Anchor: FromRelease, Due: Shift{Days: -7}},
 	// Practices may register people up to four weeks before release.
-	{id: StepGPRegistration, title: "GP registration", kind: KindGPRegistration, pathway: Health, blocking: true, anchor: fromRelease, from: &shift{days: -28}, due: shift{days: -7}},
-	{id: StepMedicines, title: "Medicines and prescriptions for release day", kind: KindMedicines, pathway: Health, anchor: fromRelease, due: shift{days: -2}},
-	{id: StepReleasePlan, title: "Release-day plan confirmed (night-one accommodation, travel, appointments)", kind: KindReleasePlan, pathway: Accommodation, blocking: true, anchor: fromRelease, due: shift{workingDays: -2}},
-	{id: StepRelease, title: "Release", kind: KindRelease, anchor: fromRelease},
-	{id: StepFollowUpNightOne, title: "Follow-up: night one", kind: KindFollowUp, anchor: fromRelease, from: &shift{days: 1}, due: shift{days: 1}},
-	{id: StepFollowUpFirstWeek, title: "Follow-up: first week", kind: KindFollowUp, anchor: fromRelease, from: &shift{days: 7}, due: shift{days: 7}},
-	{id: StepFollowUpFourWeeks, title: "Follow-up: four weeks", kind: KindFollowUp, anchor: fromRelease, from: &shift{days: 28}, due: shift{days: 28}},
-	{id: StepFollowUp12Weeks, title: "Follow-up: 12-week accommodation outcome", kind: KindFollowUp, pathway: Accommodation, anchor: fromRelease, from: &shift{days: 84}, due: shift{days: 84}},
+	{ID: StepGPRegistration, Title: "GP registration", Kind: KindGPRegistration, Pathway: Health, Blocking: true, Anchor: FromRelease, From: &Shift{Days: -28}, Due: Shift{Days: -7}},
+	{ID: StepMedicines, Title: "Medicines and prescriptions for release day", Kind: KindMedicines, Pathway: Health, Anchor: FromRelease, Due: Shift{Days: -2}},
+	{ID: StepReleasePlan, Title: "Release-day plan confirmed (night-one accommodation, travel, appointments)", Kind: KindReleasePlan, Pathway: Accommodation, Blocking: true, Anchor: FromRelease, Due: Shift{WorkingDays: -2}},
+	{ID: StepRelease, Title: "Release", Kind: KindRelease, Anchor: FromRelease},
+	{ID: StepFollowUpNightOne, Title: "Follow-up: night one", Kind: KindFollowUp, Anchor: FromRelease, From: &Shift{Days: 1}, Due: Shift{Days: 1}},
+	{ID: StepFollowUpFirstWeek, Title: "Follow-up: first week", Kind: KindFollowUp, Anchor: FromRelease, From: &Shift{Days: 7}, Due: Shift{Days: 7}},
+	{ID: StepFollowUpFourWeeks, Title: "Follow-up: four weeks", Kind: KindFollowUp, Anchor: FromRelease, From: &Shift{Days: 28}, Due: Shift{Days: 28}},
+	{ID: StepFollowUp12Weeks, Title: "Follow-up: 12-week accommodation outcome", Kind: KindFollowUp, Pathway: Accommodation, Anchor: FromRelease, From: &Shift{Days: 84}, Due: Shift{Days: 84}},
 }
 
 // actions say, in one sentence, what the owner of a step of each kind does.
@@ -193,31 +211,4 @@ func (s Step) Action() string { return actions[s.Kind] }
 
 // supportDue is when a pathway without a standard step of its own needs its
 // support arranged, once the assessment says support is required.
-var supportDue = shift{days: -28}
-
-// lookup finds a catalogue entry by step id.
-func lookup(id string) (entry, bool) {
-	for _, e := range catalogue {
-		if e.id == id {
-			return e, true
-		}
-	}
-	return entry{}, false
-}
-
-// pathwayHasStandardStep reports whether the catalogue already has work for p,
-// so the assessment needs no extra support step for it.
-func pathwayHasStandardStep(p Pathway) bool {
-	for _, e := range catalogue {
-		if e.pathway == p {
-			return true
-		}
-	}
-	return false
-}
-
-// isFollowUp reports whether the step belongs to after release.
-func isFollowUp(id string) bool {
-	e, ok := lookup(id)
-	return ok && e.kind == KindFollowUp
-}
+var supportDue = Shift{Days: -28}

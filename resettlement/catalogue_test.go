@@ -132,12 +132,19 @@ func TestStepIDsAreTheCatalogues(t *testing.T) {
 	if got := HandoverStepID(1); got != "handover-1" {
 		t.Errorf("HandoverStepID = %q", got)
 	}
-	for _, e := range catalogue {
-		if !e.kind.Valid() {
-			t.Errorf("%s: kind %q is not in StepKinds", e.id, e.kind)
+	for _, p := range Plans {
+		for _, e := range p.Steps {
+			if !e.Kind.Valid() {
+				t.Errorf("plan %d, %s: kind %q is not in StepKinds", p.Version, e.ID, e.Kind)
+			}
+			if e.Pathway != "" && !e.Pathway.Valid() {
+				t.Errorf("plan %d, %s: pathway %q is not in Pathways", p.Version, e.ID, e.Pathway)
+			}
 		}
-		if e.pathway != "" && !e.pathway.Valid() {
-			t.Errorf("%s: pathway %q is not in Pathways", e.id, e.pathway)
+	}
+	for i, p := range Plans {
+		if p.Version != i+1 || p.Rules < rulesFirst || p.Rules > rulesFixed || p.Changes == "" {
+			t.Errorf("Plans[%d] = version %d, rules %d, changes %q: want version %d, known rules and a sentence", i, p.Version, p.Rules, p.Changes, i+1)
 		}
 	}
 	for k := range actions {
@@ -179,6 +186,7 @@ func TestEnumLists(t *testing.T) {
 	check("SkipReasons", strs(SkipReasons), "completed-in-oasys completed-in-another-prison early-release transfer other", func(s string) bool { return SkipReason(s).Valid() })
 	check("CloseReasons", strs(CloseReasons), "completed support-declined transferred-to-hospital deported died-in-custody release-cancelled opened-in-error other", func(s string) bool { return CloseReason(s).Valid() })
 	check("ResetReasons", strs(ResetReasons), "recall new-sentence", func(s string) bool { return ResetReason(s).Valid() })
+	check("PauseReasons", strs(PauseReasons), "awaiting-court-date hospital-transfer-pending awaiting-sentence-calculation unlawfully-at-large other", func(s string) bool { return PauseReason(s).Valid() })
 	check("ReleaseDateReasons", str(ReleaseDateReasons...), "recalculation parole-decision added-days hdc-decision release-cancelled release-deferred correction other", ValidReleaseDateReason)
 	check("StepActions", strs(StepActions), "start complete reopen not-needed waiting decline note", func(s string) bool { return StepAction(s).Valid() })
 	check("StepKinds", strs(StepKinds), "identify immediate-needs needs-assessment housing-referral id-documents bank-account benefits gp-registration medicines release-plan release follow-up pathway-support handover", func(s string) bool { return StepKind(s).Valid() })

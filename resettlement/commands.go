@@ -162,15 +162,21 @@ func (c *Case) ActOnStep(cmd ActOnStep, now time.Time) error {
 	return nil
 }
 
-// release records the person leaving custody. The actual day becomes the
-// confirmed release date, so the follow-up contacts count from it.
+// release records the person leaving custody. The day it is recorded
+// becomes the release day for good (Case.ReleasedOn), so the follow-up
+// contacts count from it and no rule shifts it again.
 func (c *Case) release(cmd ActOnStep, s *Step, now time.Time) error {
 	today := DateOf(now)
 	if day, ok := c.ReleaseDay(); ok && today.Before(EnglandAndWales.AddWorkingDays(day, -2)) {
 		return Conflict(fmt.Sprintf("release is due on %s; record it on the day (change the release dates first if the person is leaving early)", day))
 	}
 	c.setStatus(now, cmd.By, s, StepDone, cmd.NoteID, "released on "+today.String())
-	if day, ok := c.ReleaseDay(); !ok || day != today {
+	if c.rules() >= rulesFixed {
+		c.ReleasedOn = today
+		c.reschedule(now)
+	} else if day, ok := c.ReleaseDay(); !ok || day != today {
+		// rulesFirst: the day became the confirmed date, which the
+		// release-day rule could then move again.
 		c.Dates.Confirmed = today
 		c.reschedule(now)
 	}
@@ -276,13 +282,13 @@ func (c *Case) applyNeed(n PathwayNeed, cmd RecordAssessment, now time.Time) {
 		}
 		for i := range c.Steps {
 			s := &c.Steps[i]
-			if s.Pathway == n.Pathway && s.Status.Open() && !isFollowUp(s.ID) {
+			if s.Pathway == n.Pathway && s.Status.Open() && s.Kind != KindFollowUp {
 				c.setStatus(now, cmd.By, s, to, cmd.NoteID, "assessment: "+string(n.Status))
 			}
 		}
 	case PathwaySupportRequired:
 		id := SupportStepID(n.Pathway)
-		if pathwayHasStandardStep(n.Pathway) || c.step(id) != nil {
+		if c.plan().hasPathwayStep(n.Pathway) || c.step(id) != nil {
 			return
 		}
 		owner := Owner{Staff: c.Owner, Team: c.Team}
@@ -373,11 +379,19 @@ func ownerText(prefix string, o Owner) string {
 
 // ChangeReleaseDates replaces the release dates. Every dependent window
 // moves; with no release date left (release cancelled or deferred) the
-// release-anchored steps go on hold.
+// release-anchored steps go on hold. The checks are those of opening a
+// case (OpenCase.Validate): consistent dates, no target before the reception
+// date, a sensible sentence date.
 type ChangeReleaseDates struct {
 	Meta
 	Dates  ReleaseDates `json:"release_dates"`
 	Reason string       `json:"reason"`
+	// SentenceDate, when given, replaces the case's; zero keeps it.
+	SentenceDate Date `json:"sentence_date,omitempty"`
+	// Adult is whether the person is 18 or over on the new target, worked
+	// out by the application service from the date of birth (which a Case
+	// never holds); nil keeps the case's (no target, or an older command).
+	Adult *bool `json:"adult,omitempty"`
 }
 
 // ReleaseDateReasons are the reasons staff give for a change of dates.
@@ -395,24 +409,28 @@ func (c *Case) ChangeReleaseDates(cmd ChangeReleaseDates, now time.Time) error {
 	if !ValidReleaseDateReason(cmd.Reason) {
 		errs.Add("reason", "must be one of "+oneOf(ReleaseDateReasons))
 	}
-	if err := cmd.Dates.Validate(); err != nil {
-		fe, _ := AsFieldErrors(err)
-		errs = append(errs, fe...)
+	sentence, adult := c.SentenceDate, c.Adult
+	if !cmd.SentenceDate.IsZero() {
+		sentence = cmd.SentenceDate
 	}
+	if cmd.Adult != nil {
+		adult = *cmd.Adult
+	}
+	c.checkDates(&errs, c.ReceivedOn, sentence, cmd.Dates, now)
 	if c.Released() {
 		errs.Add("release_dates", "the person has already been released; reset the case for a recall")
 	}
 	if err := errs.Err(); err != nil {
 		return err
 	}
-	if cmd.Dates == c.Dates {
+	if cmd.Dates == c.Dates && sentence == c.SentenceDate && adult == c.Adult {
 		return Conflict("the release dates are unchanged")
 	}
-	c.Dates = cmd.Dates
+	c.Dates, c.SentenceDate, c.Adult = cmd.Dates, sentence, adult
 	c.reschedule(now)
 	text := "Release dates changed (" + cmd.Reason + "): no release date"
 	if day, ok := c.ReleaseDay(); ok {
-		t, src, _ := c.Dates.Target()
+		t, src, _ := c.Target()
 		text = fmt.Sprintf("Release dates changed (%s): target %s (%s), release day %s", cmd.Reason, t, src, day)
 	}
 	c.record(now, cmd.By, Event{Kind: "release-dates", NoteID: cmd.NoteID, Text: text})
@@ -425,10 +443,14 @@ type Transfer struct {
 	Meta
 	To     string `json:"to"`      // receiving establishment code
 	ToTeam string `json:"to_team"` // receiving resettlement team
+	// FromTeams are the teams of the sending establishment (the service
+	// looks them up): open steps any of them own move with the case.
+	FromTeams []string `json:"from_teams,omitempty"`
 }
 
-// Transfer changes the establishment, moves the sending team's open steps to
-// the receiving team's queue (so the sending staff hear no more) and adds a
+// Transfer changes the establishment, moves every open step owned by the
+// sending establishment's staff or teams (the case's team and FromTeams) to
+// the receiving team's queue, so the sending staff hear no more, and adds a
 // handover step for the receiving team. Losing people on transfer is the
 // failure this system exists to prevent.
 func (c *Case) Transfer(cmd Transfer, now time.Time) error {
@@ -454,7 +476,7 @@ func (c *Case) Transfer(cmd Transfer, now time.Time) error {
 	queue := Owner{Team: cmd.ToTeam}
 	for i := range c.Steps {
 		s := &c.Steps[i]
-		if s.Status.Open() && s.Owner.Team == fromTeam {
+		if s.Status.Open() && (s.Owner.Team == fromTeam || slices.Contains(cmd.FromTeams, s.Owner.Team)) {
 			s.Owner = queue
 			s.Assignment++
 			s.Updated = now
@@ -477,32 +499,84 @@ func (c *Case) Transfer(cmd Transfer, now time.Time) error {
 	return nil
 }
 
+// PauseReason says why a case is paused. It is a choice from a list, not
+// free text: the reason travels in the workflow's history, where personal
+// data must not go; anything more goes in the note, which stays in
+// PostgreSQL (docs/design.md, "Personal data").
+type PauseReason string
+
+const (
+	PauseCourt       PauseReason = "awaiting-court-date"       // remanded or awaiting sentence
+	PauseHospital    PauseReason = "hospital-transfer-pending" // transfer to a secure hospital
+	PauseCalculation PauseReason = "awaiting-sentence-calculation"
+	PauseAtLarge     PauseReason = "unlawfully-at-large"
+	PauseOther       PauseReason = "other" // needs a note
+)
+
+// PauseReasons lists why a case may be paused. Read it; never modify it.
+var PauseReasons = []PauseReason{PauseCourt, PauseHospital, PauseCalculation, PauseAtLarge, PauseOther}
+
+// Valid reports whether r is one of PauseReasons.
+func (r PauseReason) Valid() bool { return slices.Contains(PauseReasons, r) }
+
+// Title is the reason as staff read it.
+func (r PauseReason) Title() string {
+	switch r {
+	case PauseCourt:
+		return "Awaiting a court date"
+	case PauseHospital:
+		return "Transfer to hospital pending"
+	case PauseCalculation:
+		return "Awaiting a sentence calculation"
+	case PauseAtLarge:
+		return "Unlawfully at large"
+	case PauseOther:
+		return "Other (see the note)"
+	}
+	return string(r)
+}
+
 // Pause stops reminders, escalations and the stall check, with a reason
-// (transfer to hospital pending, awaiting a court date).
+// from PauseReasons (other needs a note).
 type Pause struct {
 	Meta
-	Reason string `json:"reason"`
+	Reason PauseReason `json:"reason"`
 }
 
 func (c *Case) Pause(cmd Pause, now time.Time) error {
 	if err := c.begin(cmd.Meta, false); err != nil {
 		return err
 	}
-	if cmd.Reason == "" || len(cmd.Reason) > 200 {
-		return Errors{{"reason", "say why the case is paused (up to 200 characters)"}}
+	text := string(cmd.Reason)
+	if c.rules() < rulesFixed && !cmd.Reason.Valid() {
+		// The first rules took a free-text reason: histories replay it.
+		if cmd.Reason == "" || len(cmd.Reason) > 200 {
+			return Errors{{"reason", "say why the case is paused (up to 200 characters)"}}
+		}
+	} else {
+		switch {
+		case !cmd.Reason.Valid():
+			return Errors{{"reason", "must be one of " + oneOf(PauseReasons)}}
+		case cmd.Reason == PauseOther && cmd.NoteID == 0:
+			return Errors{{"note", "say in a note why the case is paused"}}
+		}
+		text = cmd.Reason.Title()
 	}
 	if c.Paused {
 		return Conflict("the case is already paused")
 	}
-	c.Paused, c.PauseReason = true, cmd.Reason
-	c.record(now, cmd.By, Event{Kind: "paused", NoteID: cmd.NoteID, Text: "Case paused: " + cmd.Reason})
+	c.Paused, c.PauseReason = true, string(cmd.Reason)
+	c.record(now, cmd.By, Event{Kind: "paused", NoteID: cmd.NoteID, Text: "Case paused: " + text})
 	c.done(cmd.Meta, now)
 	return nil
 }
 
+// Resume restarts a paused case (its Reason is not used).
+type Resume = Pause
+
 // Resume restarts a paused case. Alarms whose time passed while paused are
 // not replayed one by one: each overdue step raises only its latest.
-func (c *Case) Resume(cmd Pause, now time.Time) error {
+func (c *Case) Resume(cmd Resume, now time.Time) error {
 	if err := c.begin(cmd.Meta, false); err != nil {
 		return err
 	}
@@ -531,11 +605,20 @@ func (r ResetReason) Valid() bool { return slices.Contains(ResetReasons, r) }
 
 // Reset starts the case again after a recall or a new sentence: open work is
 // cancelled and the plan is laid afresh from the new reception and dates.
+// The dates are checked as on opening (OpenCase.Validate).
 type Reset struct {
 	Meta
 	Reason     ResetReason  `json:"reason"`
 	ReceivedOn Date         `json:"received_on"`
 	Dates      ReleaseDates `json:"release_dates"`
+	// SentenceDate is the new custody's sentence date, if known. Zero
+	// leaves it unknown (the days served then count from ReceivedOn): the
+	// previous one belongs to the custody that ended.
+	SentenceDate Date `json:"sentence_date,omitempty"`
+	// Adult is as in ChangeReleaseDates: nil keeps the case's.
+	Adult *bool `json:"adult,omitempty"`
+	// Plan is the plan version the new custody runs under (0: the case's).
+	Plan int `json:"plan,omitempty"`
 }
 
 func (c *Case) Reset(cmd Reset, now time.Time) error {
@@ -549,11 +632,19 @@ func (c *Case) Reset(cmd Reset, now time.Time) error {
 	if cmd.ReceivedOn.IsZero() || cmd.ReceivedOn.After(DateOf(now)) {
 		errs.Add("received_on", "is required and cannot be in the future")
 	}
-	if err := cmd.Dates.Validate(); err != nil {
-		fe, _ := AsFieldErrors(err)
-		errs = append(errs, fe...)
+	// A new custody starts under the plan the service names (the current
+	// one) if that is newer; a reset recorded before resets named a plan
+	// keeps the case's.
+	plan := c.Plan
+	if cmd.Plan != 0 {
+		validPlanVersion("plan", cmd.Plan, &errs)
+		if cmd.Plan > c.plan().Version {
+			c.Plan = cmd.Plan
+		}
 	}
+	c.checkDates(&errs, cmd.ReceivedOn, cmd.SentenceDate, cmd.Dates, now)
 	if err := errs.Err(); err != nil {
+		c.Plan = plan
 		return err
 	}
 	for i := range c.Steps {
@@ -563,11 +654,16 @@ func (c *Case) Reset(cmd Reset, now time.Time) error {
 	}
 	c.Cycle++
 	c.ReceivedOn, c.Dates = cmd.ReceivedOn, cmd.Dates
+	c.SentenceDate = cmd.SentenceDate
+	if cmd.Adult != nil {
+		c.Adult = *cmd.Adult
+	}
 	c.AssessmentSkipped, c.Paused, c.PauseReason = "", false, ""
 	for i := range c.Pathways {
 		c.Pathways[i].Status = PathwayNotStarted
 	}
-	c.plan(now, cmd.By)
+	c.ReleasedOn = Date{}
+	c.layOut(now, cmd.By)
 	c.record(now, cmd.By, Event{Kind: "reset", NoteID: cmd.NoteID, Text: fmt.Sprintf("Case reset (%s), received %s", cmd.Reason, cmd.ReceivedOn)})
 	c.done(cmd.Meta, now)
 	return nil

@@ -37,6 +37,11 @@ type Offset struct {
 	Duration    Duration `json:"duration,omitempty"`
 }
 
+// negated returns the offset that moves the other way.
+func (o Offset) negated() Offset {
+	return Offset{Days: -o.Days, WorkingDays: -o.WorkingDays, Duration: -o.Duration}
+}
+
 // Policy is the reminder and escalation ladder of a service. It is fixed into
 // a case when the case opens, so a workflow replays with the policy it ran
 // under even after the service changes its settings.

@@ -39,20 +39,32 @@ type Urgency struct {
 	Blocking      bool     `json:"blocking"`
 }
 
-// Less orders the board: most severe first, then nearest release, then most
-// overdue, then release-blocking.
+// Less orders the board: most severe first; then cases releasing soonest,
+// then released cases, then cases with no release date; then most overdue;
+// then release-blocking.
 func (u Urgency) Less(v Urgency) bool {
 	if u.Severity != v.Severity {
 		return u.Severity > v.Severity
 	}
-	ur, vr := daysOr(u.DaysToRelease, 1<<30), daysOr(v.DaysToRelease, 1<<30)
-	if ur != vr {
+	if ur, vr := u.releaseRank(), v.releaseRank(); ur != vr {
 		return ur < vr
 	}
 	if u.DaysOverdue != v.DaysOverdue {
 		return u.DaysOverdue > v.DaysOverdue
 	}
 	return u.Blocking && !v.Blocking
+}
+
+// releaseRank orders by release: days to go for a release to come, then
+// every released case alike, then no release date.
+func (u Urgency) releaseRank() int {
+	switch {
+	case u.DaysToRelease == nil:
+		return 1 << 30
+	case *u.DaysToRelease < 0:
+		return 1 << 29
+	}
+	return *u.DaysToRelease
 }
 
 func daysOr(p *int, def int) int {
@@ -63,27 +75,49 @@ func daysOr(p *int, def int) int {
 }
 
 // StepUrgency grades one step at now.
+//
+// Before release, an overdue step is medium; high within 14 days of release,
+// after 7 days overdue, or for work release depends on (blocking or
+// accommodation) within 28 days; critical within 7 days for that work and
+// within 2 days for any. Work before release still open on or after the last
+// working day before release is at least high, overdue or not: its grace
+// could not reach past release (Case.graceDue). After release the days to
+// release are negative and mean nothing: an overdue follow-up is medium,
+// high after 7 days overdue.
 func (c *Case) StepUrgency(s Step, now time.Time) Urgency {
 	u := Urgency{Blocking: s.Blocking}
 	today := DateOf(now)
-	if day, ok := c.ReleaseDay(); ok {
+	day, hasRelease := c.ReleaseDay()
+	if hasRelease {
 		d := today.DaysUntil(day)
 		u.DaysToRelease = &d
 	}
+	released := c.Released() || (hasRelease && today.After(day))
+	lastChance := hasRelease && !released && s.Status.Open() && s.Kind != KindFollowUp && s.Kind != KindRelease &&
+		!today.Before(EnglandAndWales.AddWorkingDays(day, -1))
 	if !s.Overdue(now) {
+		if lastChance {
+			u.Severity = SeverityHigh
+		}
 		return u
 	}
 	u.DaysOverdue = max(s.DueDate.DaysUntil(today), 0)
 	u.Severity = SeverityMedium
-	if u.DaysToRelease == nil {
+	switch {
+	case released:
+		if u.DaysOverdue >= 7 {
+			u.Severity = SeverityHigh
+		}
+		return u
+	case !hasRelease:
 		return u
 	}
 	toRelease := *u.DaysToRelease
 	releaseCritical := s.Blocking || s.Pathway == Accommodation
 	switch {
-	case toRelease <= 7 && releaseCritical, toRelease <= 2 && toRelease >= 0:
+	case toRelease <= 7 && releaseCritical, toRelease <= 2:
 		u.Severity = SeverityCritical
-	case toRelease <= 14, u.DaysOverdue >= 7, releaseCritical && toRelease <= 28:
+	case toRelease <= 14, u.DaysOverdue >= 7, releaseCritical && toRelease <= 28, lastChance:
 		u.Severity = SeverityHigh
 	}
 	return u
@@ -104,10 +138,10 @@ func (c *Case) CaseUrgency(now time.Time) Urgency {
 	}
 	if c.Stalled(now) {
 		stall := SeverityMedium
-		if worst.DaysToRelease != nil && *worst.DaysToRelease <= 28 {
+		if d := worst.DaysToRelease; d != nil && *d >= 0 && *d <= 28 {
 			stall = SeverityHigh
 		}
-		if worst.DaysToRelease != nil && *worst.DaysToRelease <= 7 {
+		if d := worst.DaysToRelease; d != nil && *d >= 0 && *d <= 7 {
 			stall = SeverityCritical
 		}
 		worst.Severity = max(worst.Severity, stall)

@@ -1,7 +1,6 @@
 package resettlement
 
 import (
-	"sort"
 	"testing"
 	"time"
 )
@@ -29,25 +28,6 @@ func TestSeverity(t *testing.T) {
 		u := c.StepUrgency(tt.step, tt.on.At(12*time.Hour))
 		if u.Severity != tt.want {
 			t.Errorf("%s: %s (overdue %d, to release %v), want %s", tt.name, u.Severity, u.DaysOverdue, *u.DaysToRelease, tt.want)
-		}
-	}
-}
-
-func TestUrgencyOrder(t *testing.T) {
-	d := func(n int) *int { return &n }
-	board := []Urgency{
-		{Severity: SeverityMedium, DaysOverdue: 20, DaysToRelease: d(60)},
-		{Severity: SeverityCritical, DaysOverdue: 1, DaysToRelease: d(3)},
-		{Severity: SeverityHigh, DaysOverdue: 2, DaysToRelease: d(10), Blocking: true},
-		{Severity: SeverityHigh, DaysOverdue: 9, DaysToRelease: d(10)},
-		{Severity: SeverityHigh, DaysOverdue: 2, DaysToRelease: d(5)},
-		{Severity: SeverityMedium, DaysOverdue: 1},
-	}
-	sort.SliceStable(board, func(i, j int) bool { return board[i].Less(board[j]) })
-	wantOverdue := []int{1, 2, 9, 2, 20, 1}
-	for i, u := range board {
-		if u.DaysOverdue != wantOverdue[i] {
-			t.Fatalf("order %v", board)
 		}
 	}
 }

@@ -84,6 +84,11 @@ type Step struct {
 	// Graced is set when the planned due date had already passed and the
 	// grace period set a new one.
 	Graced bool `json:"graced,omitempty"`
+	// Planned is the due date the plan gives the step, before any grace; a
+	// re-plan that leaves it unchanged leaves the step's due instant and
+	// its place on the escalation ladder alone. Zero for steps planned
+	// before it was recorded.
+	Planned Date `json:"planned,omitempty"`
 
 	// Assignment counts assignments, so an "unassigned" alarm fires once for
 	// each time the step lands in a queue.

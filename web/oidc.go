@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -66,15 +67,19 @@ func (a *site) oidcCallback(w http.ResponseWriter, r *http.Request) error {
 	if e := q.Get("error"); e != "" {
 		return casework.Errorf(casework.Unauthenticated, "The identity provider did not sign you in.")
 	}
-	email, err := a.OIDC.Exchange(r.Context(), q.Get("code"), parts[2], parts[1])
+	id, err := a.OIDC.Exchange(r.Context(), q.Get("code"), parts[2], parts[1])
+	if errors.Is(err, auth.ErrACR) {
+		_ = a.Cases.AuditAs(r.Context(), "unknown", auth.ClientIP(r), "signin.failed", "", "method=oidc reason=acr acr="+id.ACR)
+		return casework.Errorf(casework.Unauthenticated, "Your identity provider signed you in without the extra check Throughgate needs (such as a code from your phone). Start again and complete it.")
+	}
 	if err != nil {
 		a.Logger.WarnContext(r.Context(), "single sign-on refused", "err", err)
 		_ = a.Cases.AuditAs(r.Context(), "unknown", auth.ClientIP(r), "signin.failed", "", "method=oidc")
 		return casework.Errorf(casework.Unauthenticated, "Single sign-on did not succeed. Start again; if it keeps failing, tell the service desk.")
 	}
-	staff, err := a.Cases.SignInByEmail(r.Context(), email, auth.ClientIP(r))
+	staff, err := a.Cases.SignInByOIDC(r.Context(), id, auth.ClientIP(r))
 	if err == nil {
-		err = a.Sessions.Start(r.Context(), w, staff.ID, "oidc", auth.ClientIP(r))
+		err = a.Sessions.Start(r.Context(), w, r, staff.ID, "oidc")
 	}
 	if err == nil {
 		err = a.Cases.AuditAs(r.Context(), staff.ID, auth.ClientIP(r), "signin", "", "method=oidc")

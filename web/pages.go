@@ -126,9 +126,21 @@ func Routes(r chi.Router, d Deps) {
 	r.With(htmlRateLimit(signInRate, a)).Post("/sign-in", h(a.pageSignInPost))
 	r.With(signInRate).Get("/auth/oidc/login", h(a.oidcLogin))
 	r.With(signInRate).Get("/auth/oidc/callback", h(a.oidcCallback))
+	// Signed in with a password but perhaps not yet through the second
+	// factor: finishing that (or setting it up), and signing out.
+	r.Group(func(r chi.Router) {
+		r.Use(a.pageAuthHalfway)
+		r.Post("/sign-out", h(a.pageSignOut))
+		r.Get("/sign-in/code", h(a.pageSignInCode))
+		r.With(htmlRateLimit(signInRate, a)).Post("/sign-in/code", h(a.pageSignInCodePost))
+		r.Get("/account/two-step", h(a.pageTwoStep))
+		r.Post("/account/two-step/start", h(a.pageTwoStepStart))
+		r.Post("/account/two-step/confirm", h(a.pageTwoStepConfirm))
+	})
 	r.Group(func(r chi.Router) {
 		r.Use(a.pageAuth)
-		r.Post("/sign-out", h(a.pageSignOut))
+		r.Post("/account/two-step/disable", h(a.pageTwoStepDisable))
+		r.Post("/account/two-step/recovery-codes", h(a.pageTwoStepRecoveryCodes))
 		r.Get("/cases", h(a.pageCases))
 		r.Post("/cases/search", h(a.pageCasesSearch))
 		r.Get("/cases/new", h(a.pageOpenCase))
@@ -258,9 +270,17 @@ func errorText(errs resettlement.Errors) string {
 }
 
 // pageAuth lets a request through only with a live session; a browser that
-// is not signed in is sent to the sign-in page. Authenticate also refuses a
-// cookie-authenticated POST from another site (CrossOriginProtection).
-func (a *site) pageAuth(next http.Handler) http.Handler {
+// is not signed in is sent to the sign-in page, and one whose password
+// sign-in still needs its second factor to the code page (or, to set one
+// up, the two-step page). Authenticate also refuses a cookie-authenticated
+// POST from another site (CrossOriginProtection).
+func (a *site) pageAuth(next http.Handler) http.Handler { return a.signedIn(next, false) }
+
+// pageAuthHalfway also lets through a session still to pass (or set up) its
+// second factor, for the pages that do that.
+func (a *site) pageAuthHalfway(next http.Handler) http.Handler { return a.signedIn(next, true) }
+
+func (a *site) signedIn(next http.Handler, halfway bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := a.Auth.Authenticate(r)
 		switch {
@@ -278,6 +298,14 @@ func (a *site) pageAuth(next http.Handler) http.Handler {
 			return
 		case err != nil:
 			a.pageFail(w, r, err)
+			return
+		}
+		if p.Pending != "" && !halfway {
+			back := ""
+			if r.Method == http.MethodGet && safeLocalPath(r.URL.Path) {
+				back = r.URL.Path
+			}
+			http.Redirect(w, r, secondStepPage(p.Pending, back), http.StatusSeeOther)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))

@@ -30,8 +30,8 @@ type boardPage struct {
 	Pathways       []option
 	Rows           []boardRow
 	Total          int
-	From, To       int
-	Next, Prev     string
+	Shown          int
+	Next, First    string
 	OverdueSteps   int
 	StalledCases   int
 	TeamCounts     []countRow
@@ -138,9 +138,9 @@ func (a *site) renderBoard(w http.ResponseWriter, r *http.Request, status int, q
 		teamName[t.ID] = t.Name
 	}
 
-	// This page of the board.
-	end := bq.Offset + len(f.Items)
-	page.From, page.To = min(bq.Offset+1, f.Total), end
+	// This page of the board: pages follow one another by keyset, so the
+	// way back is to the first page.
+	page.Shown = len(f.Items)
 	if f.NextCursor != "" {
 		nq := url.Values{}
 		for k, v := range filters {
@@ -149,15 +149,11 @@ func (a *site) renderBoard(w http.ResponseWriter, r *http.Request, status int, q
 		nq.Set("cursor", f.NextCursor)
 		page.Next = "/board?" + nq.Encode()
 	}
-	if bq.Offset > 0 {
-		pq := url.Values{}
-		for k, v := range filters {
-			pq[k] = v
+	if bq.After != nil {
+		page.First = "/board"
+		if len(filters) > 0 {
+			page.First += "?" + filters.Encode()
 		}
-		if prev := bq.Offset - bq.Limit; prev > 0 {
-			pq.Set("cursor", bq.Cursor(prev))
-		}
-		page.Prev = "/board?" + pq.Encode()
 	}
 	for _, it := range f.Items {
 		row := boardRow{Kind: it.Kind, CaseID: it.CaseID, Name: it.GivenName + " " + it.FamilyName, PrisonNumber: it.PrisonNumber,

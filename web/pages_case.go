@@ -30,6 +30,7 @@ type casePage struct {
 	Team      string
 	DOB       string
 	Received  string
+	Sentence  string // "" when not known
 	NextDue   string
 	Progress  string
 	Overdue   int
@@ -71,6 +72,7 @@ type pathwayRow struct {
 type caseForms struct {
 	Assign, Assessment, Dates, Transfer, Pause, Resume, Close *pageForm
 	Owners, Teams, DateReasons, CloseReasons, SkipReasons     []option
+	PauseReasons                                              []option
 	PathwayStatuses                                           []option
 	Pathways                                                  []resettlement.Pathway
 	Outcomes                                                  []outcomeField
@@ -198,7 +200,7 @@ func buildCasePage(in caseInputs) casePage {
 	now := in.now
 	today := resettlement.DateOf(now)
 	page := casePage{V: v, Name: v.Person.GivenName + " " + v.Person.FamilyName, Team: teamName[v.Team],
-		DOB: showDate(v.Person.DateOfBirth), Received: showDate(v.ReceivedOn), Progress: showTime(v.LastProgress),
+		DOB: showDate(v.Person.DateOfBirth), Received: showDate(v.ReceivedOn), Sentence: showDate(v.SentenceDate), Progress: showTime(v.LastProgress),
 		OpenForms: v.ClosedAt == nil && v.Closure == nil && v.Stage != string(resettlement.StageClosed)}
 	if v.Owner != "" {
 		page.Owner = names[v.Owner]
@@ -221,7 +223,7 @@ func buildCasePage(in caseInputs) casePage {
 	fs := &page.Forms
 	fs.Assign = newForm("case-assign", base+"/assign", "owner", "note")
 	fs.Assessment = newForm("assessment", base+"/assessment", assessmentFields()...)
-	fs.Dates = newForm("dates", base+"/release-dates", append(releaseDateFields(), "reason", "note")...)
+	fs.Dates = newForm("dates", base+"/release-dates", append(releaseDateFields(), "sentence_date", "reason", "note")...)
 	fs.Transfer = newForm("transfer", base+"/transfer", "to_team", "note")
 	fs.Pause = newForm("pause", base+"/pause", "reason", "note")
 	fs.Resume = newForm("resume", base+"/resume", "note")
@@ -235,6 +237,7 @@ func buildCasePage(in caseInputs) casePage {
 	if v.ReleaseDates.Indeterminate {
 		fs.Dates.Values.Set("release_dates.indeterminate", "true")
 	}
+	fs.Dates.Values.Set("sentence_date", v.SentenceDate.String())
 	if failed != nil {
 		fs.Open = failed.ID
 		for _, f := range []**pageForm{&fs.Assign, &fs.Assessment, &fs.Dates, &fs.Transfer, &fs.Pause, &fs.Resume, &fs.Close} {
@@ -358,6 +361,9 @@ func caseOptions(f casework.CaseFile) caseForms {
 	fs.Owners = ownerOptions(f.InReach, f.Owners)
 	for _, reason := range resettlement.ReleaseDateReasons {
 		fs.DateReasons = append(fs.DateReasons, option{Value: reason, Label: upperFirst(strings.ReplaceAll(reason, "-", " "))})
+	}
+	for _, reason := range resettlement.PauseReasons {
+		fs.PauseReasons = append(fs.PauseReasons, option{Value: string(reason), Label: reason.Title()})
 	}
 	for _, reason := range resettlement.CloseReasons {
 		fs.CloseReasons = append(fs.CloseReasons, option{Value: string(reason), Label: upperFirst(strings.ReplaceAll(string(reason), "-", " "))})
@@ -522,11 +528,12 @@ func (a *site) pageAssessment(w http.ResponseWriter, r *http.Request) error {
 func (a *site) pageReleaseDates(w http.ResponseWriter, r *http.Request) error {
 	return a.runCaseAction(w, r, caseAction{
 		form: func(r *http.Request) *pageForm {
-			return newForm("dates", r.URL.Path, append(releaseDateFields(), "reason", "note")...)
+			return newForm("dates", r.URL.Path, append(releaseDateFields(), "sentence_date", "reason", "note")...)
 		},
 		command: func(_ *http.Request, f url.Values) (casework.Command, resettlement.Errors) {
 			var errs resettlement.Errors
-			c := casework.ChangeReleaseDates{ReleaseDates: formReleaseDates(f, &errs), Reason: f.Get("reason"), Note: noteOf(f)}
+			c := casework.ChangeReleaseDates{ReleaseDates: formReleaseDates(f, &errs), SentenceDate: formDate(f, "sentence_date", &errs),
+				Reason: f.Get("reason"), Note: noteOf(f)}
 			return c, errs
 		},
 		done: func(url.Values) string { return "Release dates changed. Every step's due date has moved with them." },
@@ -560,7 +567,7 @@ func (a *site) pagePause(w http.ResponseWriter, r *http.Request) error {
 	return a.runCaseAction(w, r, caseAction{
 		form: func(r *http.Request) *pageForm { return newForm("pause", r.URL.Path, "reason", "note") },
 		command: func(_ *http.Request, f url.Values) (casework.Command, resettlement.Errors) {
-			return casework.Pause{Reason: strings.TrimSpace(f.Get("reason")), Note: noteOf(f)}, nil
+			return casework.Pause{Reason: resettlement.PauseReason(f.Get("reason")), Note: noteOf(f)}, nil
 		},
 		done: func(url.Values) string { return "Case paused: no reminders or escalations until it is resumed." },
 	})

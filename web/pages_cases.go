@@ -185,7 +185,7 @@ func releaseDateFields() []string {
 
 func openCaseFields() []string {
 	return append([]string{"person.prison_number", "person.booking", "person.given_name", "person.family_name",
-		"person.date_of_birth", "person.local_authority", "establishment", "team", "owner", "received_on"}, releaseDateFields()...)
+		"person.date_of_birth", "person.local_authority", "establishment", "team", "owner", "received_on", "sentence_date"}, releaseDateFields()...)
 }
 
 type openCasePage struct {
@@ -256,6 +256,7 @@ func openRequest(f url.Values) (casework.OpenRequest, resettlement.Errors) {
 	req.Person.LocalAuthority = strings.TrimSpace(f.Get("person.local_authority"))
 	req.Person.DateOfBirth = formDate(f, "person.date_of_birth", &errs)
 	req.ReceivedOn = formDate(f, "received_on", &errs)
+	req.SentenceDate = formDate(f, "sentence_date", &errs)
 	req.Dates = formReleaseDates(f, &errs)
 	return req, errs
 }

@@ -159,7 +159,7 @@ var fieldLabels = map[string]string{
 	"person.prison_number": "Prison number", "person.booking": "Booking number",
 	"person.given_name": "Given name", "person.family_name": "Family name",
 	"person.date_of_birth": "Date of birth", "person.local_authority": "Local authority",
-	"establishment": "Establishment", "team": "Team", "owner": "Owner", "received_on": "Received into custody on",
+	"establishment": "Establishment", "team": "Team", "owner": "Owner", "received_on": "Received into custody on", "sentence_date": "Sentence date",
 	"release_dates": "Release dates", "release_dates.confirmed": "Confirmed release date",
 	"release_dates.crd": "Conditional release date (CRD)", "release_dates.ard": "Automatic release date (ARD)",
 	"release_dates.ped": "Parole eligibility date (PED)", "release_dates.npd": "Non-parole date (NPD)",

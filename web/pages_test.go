@@ -213,7 +213,7 @@ func TestPagesRender(t *testing.T) {
 	}
 	board := boardPage{Filters: newForm("filters", "/board", "establishment", "team", "owner", "pathway"), Teams: []option{{Value: "pvi-resettlement", Label: "Pentonville"}},
 		Staff: []option{{Value: "officer-1", Label: "Olu Officer"}}, Pathways: []option{{Value: "health", Label: "Health"}},
-		Establishments: []option{{Value: "PVI", Label: "PVI"}}, Total: 2, From: 1, To: 2, OverdueSteps: 1, StalledCases: 1,
+		Establishments: []option{{Value: "PVI", Label: "PVI"}}, Total: 2, Shown: 2, OverdueSteps: 1, StalledCases: 1,
 		TeamCounts: []countRow{{Name: "Pentonville", OverdueSteps: 1, StalledCases: 1}}, PathwayCounts: []countRow{{Name: "Accommodation", OverdueSteps: 1}},
 		Chart: drawOverdueChart(labels, []int{0, 1, 2, 3, 4, 5, 6, 7, 3, 2, 1, 1}), Reassign: newForm("reassign", "/board/reassign", "item", "owner", "note"),
 		Owners: sampleOwners(), CSV: "/board.csv", Return: "/board",

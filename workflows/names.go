@@ -19,6 +19,7 @@ const (
 	UpdateResume             = "Resume"
 	UpdateReset              = "Reset"
 	UpdateClose              = "Close"
+	UpdateMigratePlan        = "MigratePlan"
 	QueryState               = "State"
 )
 

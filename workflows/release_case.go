@@ -22,6 +22,10 @@ type Input struct {
 	// MaxHistory continues as new once the history has this many events
 	// (0: DefaultMaxHistory). Temporal may suggest it earlier.
 	MaxHistory int `json:"max_history,omitempty"`
+	// OpenedAt is the instant the service planned Open at, so the workflow
+	// plans the very case the service answered with (zero: the workflow's
+	// start, as before the service planned).
+	OpenedAt time.Time `json:"opened_at,omitzero"`
 }
 
 // Change ids for workflow.GetVersion: each marks a change to the commands
@@ -88,7 +92,18 @@ func newReleaseCase(ctx workflow.Context, in Input) (*releaseCase, error) {
 	case in.State != nil:
 		w.c = in.State
 	case in.Open != nil:
-		c, err := resettlement.Open(*in.Open, workflow.Now(ctx))
+		open := *in.Open
+		if open.Plan == 0 {
+			// Cases started before plans had versions ran under plan 1;
+			// their histories replay with it. The service always names the
+			// plan (casework.OpenRequest).
+			open.Plan = 1
+		}
+		at := in.OpenedAt
+		if at.IsZero() {
+			at = workflow.Now(ctx)
+		}
+		c, err := resettlement.Open(open, at)
 		if err != nil {
 			return nil, temporal.NewNonRetryableApplicationError("cannot open the case: "+err.Error(), ErrTypeInvalid, err)
 		}
@@ -116,6 +131,7 @@ func (w *releaseCase) setup(ctx workflow.Context) error {
 		register(ctx, w, UpdateResume, (*resettlement.Case).Resume, nil),
 		register(ctx, w, UpdateReset, (*resettlement.Case).Reset, nil),
 		register(ctx, w, UpdateClose, (*resettlement.Case).Close, nil),
+		register(ctx, w, UpdateMigratePlan, (*resettlement.Case).MigratePlan, nil),
 	}
 	return errors.Join(regs...)
 }
@@ -370,13 +386,17 @@ func (w *releaseCase) upsertAttributes(ctx workflow.Context) error {
 }
 
 // state builds the query answer.
-func (w *releaseCase) state(now time.Time) State {
-	s := State{Case: w.c, Stage: w.c.Stage(now), Stalled: w.c.Stalled(now), EscalationLevel: w.c.EscalationLevel(now),
-		Urgency: w.c.CaseUrgency(now)}
-	if day, ok := w.c.ReleaseDay(); ok {
+func (w *releaseCase) state(now time.Time) State { return StateOf(w.c, now) }
+
+// StateOf is the State query's answer for case c at now: what the workflow
+// answers, and what the service answers with for a case it has just planned.
+func StateOf(c *resettlement.Case, now time.Time) State {
+	s := State{Case: c, Stage: c.Stage(now), Stalled: c.Stalled(now), EscalationLevel: c.EscalationLevel(now),
+		Urgency: c.CaseUrgency(now)}
+	if day, ok := c.ReleaseDay(); ok {
 		s.ReleaseDay = day
 	}
-	alarms := w.c.Alarms()
+	alarms := c.Alarms()
 	s.NextAlarms = alarms[:min(len(alarms), 10)]
 	return s
 }

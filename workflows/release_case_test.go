@@ -73,7 +73,8 @@ func (r *recorder) SendDigests(context.Context, resettlement.Date) (int, error) 
 
 func openInput(dates resettlement.ReleaseDates, owner string) Input {
 	return Input{Open: &resettlement.OpenCase{CaseID: "k3m9x2p4qa", Establishment: "PVI", Team: "pvi-resettlement",
-		Owner: owner, ReceivedOn: resettlement.D(2026, 11, 20), Dates: dates, Adult: true, OpenedBy: "officer-1"}}
+		Owner: owner, ReceivedOn: resettlement.D(2026, 11, 20), Dates: dates, Adult: true, OpenedBy: "officer-1",
+		Plan: resettlement.CurrentPlan().Version}}
 }
 
 // at schedules fn at a London wall-clock time.
@@ -225,8 +226,12 @@ func TestStalledStepClimbsTheLadder(t *testing.T) {
 	for _, a := range h.alarms {
 		if a.in.Alarm.Kind == resettlement.AlarmStalled {
 			stalls++
-			if !a.at.Equal(day(2026, 12, 7, 12)) {
-				t.Errorf("stalled at %s, want 10 working days after the last progress", a.at)
+			// Nothing moved after 23 November, but the stall clock runs only
+			// while work falls due within the 10 working days: the
+			// assessment is due Wednesday 30 December 17:00, and 10 working
+			// days before that, over Christmas, is Monday 14 December.
+			if !a.at.Equal(day(2026, 12, 14, 17)) {
+				t.Errorf("stalled at %s, want 10 working days before the assessment falls due", a.at)
 			}
 		}
 	}
@@ -279,7 +284,7 @@ func TestShortSentenceGracePeriod(t *testing.T) {
 	for _, st := range s.Case.Steps {
 		if st.Graced {
 			graced++
-			if !st.Due.Equal(day(2026, 11, 25, 10)) {
+			if !st.Due.Equal(day(2026, 11, 25, 17)) { // close of business, 2 working days on
 				t.Errorf("%s graced to %s", st.ID, st.Due)
 			}
 		}
@@ -312,7 +317,7 @@ func TestReleaseDateMovedEarlierThenLater(t *testing.T) {
 		}
 		return resettlement.Step{}
 	}
-	if hs := housing(s1); !hs.Graced || !hs.Due.Equal(day(2026, 12, 3, 11)) {
+	if hs := housing(s1); !hs.Graced || !hs.Due.Equal(day(2026, 12, 3, 17)) {
 		t.Errorf("earlier: housing due %s graced %v", hs.Due, hs.Graced)
 	}
 	if hs := housing(s2); hs.Graced || hs.DueDate != resettlement.D(2027, 2, 17) {
@@ -362,7 +367,7 @@ func TestTwoTransfersInARow(t *testing.T) {
 
 func TestPauseAndResume(t *testing.T) {
 	h := newHarness(t)
-	p := h.update(day(2026, 11, 23, 10).Add(time.Minute), UpdatePause, resettlement.Pause{Meta: m("officer-1"), Reason: "transfer to hospital pending"})
+	p := h.update(day(2026, 11, 23, 10).Add(time.Minute), UpdatePause, resettlement.Pause{Meta: m("officer-1"), Reason: resettlement.PauseHospital})
 	r := h.update(day(2027, 1, 20, 10), UpdateResume, resettlement.Pause{Meta: m("officer-1")})
 	h.close(day(2027, 1, 21, 10))
 	h.run(openInput(resettlement.ReleaseDates{CRD: resettlement.D(2027, 3, 10)}, "officer-1"))

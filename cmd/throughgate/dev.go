@@ -1,3 +1,8 @@
+//go:build dev
+
+// The dev stack: built only with -tags dev (`make run`), since it links the
+// embedded Temporal server. nodev.go stands in for this file otherwise.
+
 package main
 
 import (
@@ -12,6 +17,9 @@ import (
 	"github.com/throughgate/throughgate/internal/devstack"
 )
 
+// buildNote ends `throughgate version`'s line.
+const buildNote = ", with the dev stack"
+
 func runDev(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	start := time.Now()
 	d, err := devstack.Start(ctx, cfg, logger)
@@ -23,8 +31,8 @@ Throughgate is running (ready in %.1fs). Ctrl-C stops it; data stays in %s.
   pages and API   %s
   readiness       %s/readyz
   mailbox         %s/dev/mail
-  Temporal        %s%s
-`, time.Since(start).Seconds(), cfg.DataDir, d.URL, d.URL, d.URL, d.Temporal.HostPort(), uiLine(d.Temporal.UIAddress()))
+  Temporal        %s%s%s%s
+`, time.Since(start).Seconds(), cfg.DataDir, d.URL, d.URL, d.URL, d.Temporal.HostPort(), uiLine(d.Temporal.UIAddress()), metricsLine(d.MetricsURL), pgLine(d))
 	fmt.Fprint(os.Stderr, signInHelp(d.URL))
 	select {
 	case <-ctx.Done():
@@ -40,6 +48,23 @@ func uiLine(addr string) string {
 		return ""
 	}
 	return "\n  Temporal UI     " + addr
+}
+
+func metricsLine(url string) string {
+	if url == "" {
+		return ""
+	}
+	return "\n  metrics         " + url + "/metrics"
+}
+
+// pgLine says where the private PostgreSQL keeps its data: DATA_DIR/postgres,
+// or as root, when the postgres user cannot reach DATA_DIR, the place under
+// /var/tmp/throughgate-0/ that DATA_DIR/postgres links to.
+func pgLine(d *devstack.Dev) string {
+	if d.PG == nil {
+		return ""
+	}
+	return fmt.Sprintf("\n  PostgreSQL      %s:%d, data in %s", d.PG.Host(), d.PG.Port(), d.PG.Dir())
 }
 
 // signInHelp tells a developer how to sign in as each demonstration account.

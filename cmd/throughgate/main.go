@@ -4,10 +4,20 @@
 //	throughgate api       the HTTP API and pages against an external Temporal, PostgreSQL and SMTP relay (package app)
 //	throughgate worker    the workflow worker and email sender against an external Temporal, PostgreSQL and SMTP relay (package app)
 //	throughgate migrate   apply the database migrations (package app)
+//	throughgate cases migrate-plan   move running cases to another plan version (cases.go)
+//	throughgate healthcheck URL     a container health check (healthcheck.go)
+//	throughgate holidays check FILE compare a GOV.UK bank-holiday feed with the built-in one (holidays.go)
+//	throughgate version   which build this is
 //	throughgate help      subcommands and every setting
 //
 // This file reads the settings and runs the subcommand; dev.go prints dev's
 // banner. What each process is made of is wired in packages app and devstack.
+//
+// `dev` is built only with the build tag dev (`make run`, or
+// `go build -tags dev ./cmd/throughgate`): it links the Temporal server,
+// which the production binary — api, worker, migrate; `make build` and
+// deploy/Dockerfile — leaves out. Without the tag, nodev.go stands in for
+// dev.go and `throughgate dev` says how to get it.
 package main
 
 import (
@@ -19,6 +29,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 
 	"github.com/throughgate/throughgate/internal/app"
@@ -35,6 +46,10 @@ var commands = []struct {
 	{"migrate", "apply the embedded database migrations to DATABASE_URL", app.RunMigrate},
 }
 
+// noDevStack answers `throughgate dev` in a binary built without the dev stack.
+const noDevStack = "this binary was built without the dev stack (the embedded Temporal server, private PostgreSQL and development SMTP server): " +
+	"use `make run`, or build with `go build -tags dev -o bin/throughgate-dev ./cmd/throughgate`"
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -48,11 +63,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 		usage(stdout)
 		return 0
 	}
+	if args[0] == "version" || args[0] == "--version" {
+		fmt.Fprintf(stdout, "throughgate %s (%s %s/%s%s)\n", app.Version(), runtime.Version(), runtime.GOOS, runtime.GOARCH, buildNote)
+		return 0
+	}
+	switch args[0] {
+	case "holidays": // no settings: see holidays.go
+		return runHolidays(args[1:], stdout, stderr)
+	case "healthcheck": // no settings: see healthcheck.go
+		return runHealthcheck(args[1:], stdout, stderr)
+	case "cases": // flags of its own, then the settings: see cases.go
+		return runCases(args[1:], stdout, stderr)
+	}
 	for _, c := range commands {
 		if c.name != args[0] {
 			continue
 		}
-		cfg, err := config.Load(c.name, args[1:], os.Getenv)
+		if c.run == nil {
+			fmt.Fprintf(stderr, "throughgate %s: %s\n", c.name, noDevStack)
+			return 2
+		}
+		cfg, err := config.Load(c.name, args[1:], os.LookupEnv)
 		if errors.Is(err, flag.ErrHelp) {
 			usage(stdout)
 			return 0
@@ -61,7 +92,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "throughgate %s: %v\n", c.name, err)
 			return 2
 		}
-		logger := app.NewLogger(cfg.LogLevel)
+		logger := app.NewLogger(cfg.LogLevel, cfg.LogFormat)
 		slog.SetDefault(logger)
 		fmt.Fprintf(stderr, "throughgate %s starting with:\n", c.name)
 		cfg.Print(stderr, c.name)
@@ -85,8 +116,16 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "Throughgate: every release from prison a durable workflow that never forgets a deadline.")
 	fmt.Fprintln(w, "\nUsage: throughgate <command> [--flag value ...]\n\nCommands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		summary := c.summary
+		if c.run == nil {
+			summary += " (not in this build: `make run`, or build with -tags dev)"
+		}
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, summary)
 	}
+	fmt.Fprintln(w, "  holidays check FILE  compare FILE, a download of https://www.gov.uk/bank-holidays.json, with the built-in bank holidays (exit 0 same, 1 changed, 2 bad input)")
+	fmt.Fprintln(w, "  cases migrate-plan --to VERSION --by ADMIN_ID [--establishment CODE] [--dry-run]  move running cases to another plan version, reporting what each gains or loses")
+	fmt.Fprintln(w, "  healthcheck URL      exit 0 if URL (a /healthz) answers 2xx, else 1: for container health checks")
+	fmt.Fprintln(w, "  version  print which build this is")
 	fmt.Fprintln(w, "  help     show this text")
 	fmt.Fprintln(w, "\nSettings (a flag wins over its environment variable, which wins over the default):")
 	config.Help(w)

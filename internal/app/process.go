@@ -2,31 +2,58 @@ package app
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"os"
 
 	"go.temporal.io/sdk/client"
 
 	"github.com/throughgate/throughgate/internal/config"
+	"github.com/throughgate/throughgate/internal/httpserver"
+	"github.com/throughgate/throughgate/internal/otel"
 	"github.com/throughgate/throughgate/internal/postgres"
+	"github.com/throughgate/throughgate/internal/prometheus"
 )
 
-// NewLogger returns the process's logger: one structured line per event.
-func NewLogger(level string) *slog.Logger {
+// NewLogger returns the process's logger: one structured line per event,
+// as key=value text or (format "json") one JSON object a line.
+func NewLogger(level, format string) *slog.Logger { return newLogger(os.Stderr, level, format) }
+
+func newLogger(w io.Writer, level, format string) *slog.Logger {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(level))
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+	opts := &slog.HandlerOptions{Level: l}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // RunAPI is `throughgate api`: the HTTP API and pages against an external
-// Temporal, PostgreSQL and SMTP relay, until ctx ends.
+// Temporal, PostgreSQL and SMTP relay, until ctx ends. Its metrics — HTTP
+// requests and the Temporal client's — are on the operations listener.
 func RunAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	ln, err := Listen(cfg.HTTPAddr)
 	if err != nil {
 		return err
 	}
 	defer ln.Close()
-	db, c, release, err := connect(ctx, cfg, logger)
+	ops, err := ListenOps(cfg.MetricsAddr)
+	if err != nil {
+		return err
+	}
+	if ops != nil {
+		defer ops.Close()
+	}
+	tracing, err := otel.Start(ctx, TracingOptions(cfg, "throughgate-api"), logger)
+	if err != nil {
+		return err
+	}
+	defer tracing.ShutdownLater(logger)()
+	metrics := prometheus.New(Version(), logger)
+	temporalMetrics, stopMetrics := metrics.Temporal()
+	defer stopMetrics()
+	db, c, release, err := connectWithMetrics(ctx, cfg, temporalMetrics, tracing, logger)
 	if err != nil {
 		return err
 	}
@@ -36,19 +63,38 @@ func RunAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return err
 	}
 	checks := Checks(db, c, cfg.TemporalNamespace, sender.Check)
+	ServeOps(ctx, ops, httpserver.Ops(metrics.Handler(), checks, Version(), logger), logger)
 	logger.Info("api listening", "addr", ln.Addr().String())
-	return Serve(ctx, ln, HTTPHandler(db, c, cfg, checks, nil, logger))
+	return Serve(ctx, ln, HTTPHandler(db, c, cfg, checks, nil, metrics.HTTP(), tracing, logger))
 }
 
 // RunWorker is `throughgate worker`: the workflow worker, the daily digest
 // schedule and the outbox sender against an external Temporal, PostgreSQL
-// and SMTP relay, until ctx ends.
+// and SMTP relay, until ctx ends. Its operations listener serves the
+// probes and its metrics: the Temporal worker's, and the read model's
+// gauges (open cases, overdue steps, the outbox).
 func RunWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
-	db, c, release, err := connect(ctx, cfg, logger)
+	ops, err := ListenOps(cfg.MetricsAddr)
+	if err != nil {
+		return err
+	}
+	if ops != nil {
+		defer ops.Close()
+	}
+	tracing, err := otel.Start(ctx, TracingOptions(cfg, "throughgate-worker"), logger)
+	if err != nil {
+		return err
+	}
+	defer tracing.ShutdownLater(logger)()
+	metrics := prometheus.New(Version(), logger)
+	temporalMetrics, stopMetrics := metrics.Temporal()
+	defer stopMetrics()
+	db, c, release, err := connectWithMetrics(ctx, cfg, temporalMetrics, tracing, logger)
 	if err != nil {
 		return err
 	}
 	defer release()
+	metrics.ReadModel(db.ReadModelMetrics, prometheus.ReadModelTTL)
 	w := NewWorker(c, db, cfg, logger)
 	if err := w.Start(); err != nil {
 		return err
@@ -62,22 +108,37 @@ func RunWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 		return err
 	}
 	defer StartSender(db, sender, cfg.SMTPFrom, logger)()
+	defer StartRegrader(db, logger)()
+	ServeOps(ctx, ops, httpserver.Ops(metrics.Handler(), WorkerChecks(db, c, sender.Check), Version(), logger), logger)
 	logger.Info("worker polling", "task_queue", "throughgate-cases")
 	<-ctx.Done()
 	return nil
 }
 
 // connect opens the database (refusing an out-of-date schema) and dials
-// Temporal: what both api and worker need. release closes both.
+// Temporal: what api, worker and the other commands need. release closes both.
 func connect(ctx context.Context, cfg config.Config, logger *slog.Logger) (*postgres.DB, client.Client, func(), error) {
+	return connectWithMetrics(ctx, cfg, nil, nil, logger)
+}
+
+// connectWithMetrics is connect with the Temporal SDK's metrics reported
+// to metrics, and tracing (nil: off) on the Temporal client.
+func connectWithMetrics(ctx context.Context, cfg config.Config, metrics client.MetricsHandler, tracing *otel.Tracing, logger *slog.Logger) (*postgres.DB, client.Client, func(), error) {
 	if cfg.DatabaseURL == "" {
 		return nil, nil, nil, errNeedDatabase
+	}
+	opts, err := TemporalOptions(cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if cfg.PayloadKeys == "" {
+		logger.Warn("PAYLOAD_KEYS is not set: workflow payloads are stored in Temporal unencrypted (they hold ids, dates and states, no personal data)")
 	}
 	db, err := OpenDB(ctx, cfg.DatabaseURL, false, logger)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	c, err := DialTemporal(ctx, cfg, cfg.TemporalAddress, logger)
+	c, err := DialTemporal(ctx, opts, metrics, tracing, logger)
 	if err != nil {
 		db.Close()
 		return nil, nil, nil, err
@@ -97,7 +158,17 @@ func RunMigrate(ctx context.Context, cfg config.Config, logger *slog.Logger) err
 	}
 	db.Close()
 	logger.Info("database schema is up to date")
-	return nil
+	// The case workflow's search attributes, which its first start needs.
+	opts, err := TemporalOptions(cfg)
+	if err != nil {
+		return err
+	}
+	c, err := DialTemporal(ctx, opts, nil, nil, logger)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return RegisterSearchAttributes(ctx, c, cfg.TemporalNamespace, logger)
 }
 
 type configError string

@@ -20,6 +20,8 @@ import (
 )
 
 // NewWorker registers the workflows and their activities on the task queue.
+// Its options set no interceptors: the client's (DialTemporal: tracing)
+// apply to it already, and the SDK asks that one not be set in both.
 func NewWorker(c client.Client, db *postgres.DB, cfg config.Config, logger *slog.Logger) worker.Worker {
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflow(workflows.ReleaseCase)
@@ -50,10 +52,11 @@ func EnsureDigestSchedule(ctx context.Context, c client.Client) error {
 }
 
 // StartSender drains the outbox in the background until the returned stop
-// function is called.
+// function is called. The mail sender's rate (SMTP_RATE) becomes the limit
+// shared through the database by every worker's sender.
 func StartSender(db *postgres.DB, m *mail.Sender, from string, logger *slog.Logger) (stop func() error) {
 	host, _ := os.Hostname()
-	s := &outbox.Sender{DB: db, Mail: m, From: from, Name: fmt.Sprintf("%s/%d", host, os.Getpid()), Logger: logger}
+	s := &outbox.Sender{DB: db, Mail: m, From: from, Name: fmt.Sprintf("%s/%d", host, os.Getpid()), Rate: m.RatePerMinute(), Logger: logger}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()

@@ -95,3 +95,23 @@ func TestScopes(t *testing.T) {
 		t.Error("an officer in no team sees a prison")
 	}
 }
+
+// A password long enough is still refused when it is one of the most
+// common: the SecLists top 100,000, and the longer passwords of its top
+// million, whatever their case.
+func TestCommonPasswordsRefused(t *testing.T) {
+	for _, p := range []string{"1qaz2wsx3edc", "123qweasdzxc", "Q1W2E3R4T5Y6", "qwe123asd456", "vladgreyd19961970vg"} {
+		if msg := CheckPassword(p); !strings.Contains(msg, "common") {
+			t.Errorf("%q: %q, want refused as common", p, msg)
+		}
+	}
+	if msg := CheckPassword("password"); msg == "" {
+		t.Error("password accepted")
+	}
+	if msg := CheckPassword("tangerine lorry umbrella"); msg != "" {
+		t.Errorf("an uncommon passphrase refused: %s", msg)
+	}
+	if n := CommonPasswordCount(); n < 100_000 {
+		t.Errorf("%d common passwords loaded", n)
+	}
+}

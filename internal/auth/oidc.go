@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -11,12 +12,18 @@ import (
 )
 
 // OIDC signs people in through the organisation's OpenID Connect provider
-// (the authorisation code flow with PKCE, state and nonce). The provider's
-// `email` claim names the member of staff; the account itself, its role and
-// its team stay in Throughgate's directory, so the provider decides who a
-// person is and Throughgate what they may see.
+// (the authorisation code flow with PKCE, state and nonce). An account is
+// the provider's (issuer, subject), linked at the person's first sign-in
+// by an email claim the provider marks verified (email_verified true);
+// after that only the subject finds the account, so an email address
+// changed at the provider cannot reach another account. The account
+// itself, its role and its team stay in Throughgate's directory: the
+// provider decides who a person is and Throughgate what they may see.
 type OIDC struct {
 	Issuer, ClientID, ClientSecret, RedirectURL string
+	// RequiredACR, when set, is asked of the provider (acr_values) and
+	// must be the ID token's acr claim (OIDC_REQUIRED_ACR).
+	RequiredACR string
 
 	mu       sync.Mutex
 	config   *oauth2.Config
@@ -47,43 +54,77 @@ func (o *OIDC) AuthCodeURL(ctx context.Context, state, nonce, pkceVerifier strin
 	if err != nil {
 		return "", err
 	}
-	return cfg.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(pkceVerifier)), nil
+	opts := []oauth2.AuthCodeOption{oidc.Nonce(nonce), oauth2.S256ChallengeOption(pkceVerifier)}
+	if o.RequiredACR != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("acr_values", o.RequiredACR))
+	}
+	return cfg.AuthCodeURL(state, opts...), nil
 }
 
-// ErrNoEmail means the provider's ID token carried no usable email claim.
-var ErrNoEmail = errors.New("the identity provider gave no verified email address")
+// Identity is who the provider says signed in.
+type Identity struct {
+	Issuer, Subject string
+	// Email is the email claim; EmailVerified is true only when the
+	// provider said email_verified true.
+	Email         string
+	EmailVerified bool
+	ACR           string
+}
+
+// ErrACR means the ID token did not carry the acr OIDC_REQUIRED_ACR asks for
+// (e.g. the person signed in without the provider's second factor).
+var ErrACR = errors.New("the identity provider's sign-in was not of the required kind (acr)")
 
 // Exchange swaps the code for tokens, verifies the ID token (signature,
-// issuer, audience, expiry and nonce) and returns its email claim.
-func (o *OIDC) Exchange(ctx context.Context, code, pkceVerifier, nonce string) (string, error) {
+// issuer, audience, expiry and nonce, and the acr when one is required)
+// and returns who it names.
+func (o *OIDC) Exchange(ctx context.Context, code, pkceVerifier, nonce string) (Identity, error) {
+	var id Identity
 	cfg, verifier, err := o.setup(ctx)
 	if err != nil {
-		return "", err
+		return id, err
 	}
 	tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(pkceVerifier))
 	if err != nil {
-		return "", fmt.Errorf("exchanging the sign-in code: %w", err)
+		return id, fmt.Errorf("exchanging the sign-in code: %w", err)
 	}
 	raw, ok := tok.Extra("id_token").(string)
 	if !ok {
-		return "", errors.New("the identity provider returned no ID token")
+		return id, errors.New("the identity provider returned no ID token")
 	}
 	idt, err := verifier.Verify(ctx, raw)
 	if err != nil {
-		return "", fmt.Errorf("verifying the ID token: %w", err)
+		return id, fmt.Errorf("verifying the ID token: %w", err)
 	}
 	if idt.Nonce != nonce {
-		return "", errors.New("the ID token's nonce does not match this sign-in")
+		return id, errors.New("the ID token's nonce does not match this sign-in")
 	}
 	var claims struct {
 		Email    string `json:"email"`
 		Verified *bool  `json:"email_verified"`
+		ACR      string `json:"acr"`
 	}
 	if err := idt.Claims(&claims); err != nil {
-		return "", err
+		return id, err
 	}
-	if claims.Email == "" || claims.Verified != nil && !*claims.Verified {
-		return "", ErrNoEmail
+	if idt.Subject == "" {
+		return id, errors.New("the ID token names no subject")
 	}
-	return claims.Email, nil
+	id = Identity{Issuer: idt.Issuer, Subject: idt.Subject, Email: claims.Email,
+		EmailVerified: claims.Verified != nil && *claims.Verified, ACR: claims.ACR}
+	if o.RequiredACR != "" && !acrAccepted(o.RequiredACR, claims.ACR) {
+		return id, ErrACR
+	}
+	return id, nil
+}
+
+// acrAccepted reports whether acr is one of the required values (a
+// space-separated list, as acr_values is).
+func acrAccepted(required, acr string) bool {
+	for _, v := range strings.Fields(required) {
+		if acr == v {
+			return true
+		}
+	}
+	return false
 }

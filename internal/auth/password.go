@@ -1,13 +1,19 @@
 package auth
 
 import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
+
+	_ "embed"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -30,7 +36,8 @@ const (
 	MaxPasswordLength = 256
 )
 
-// CheckPassword says what is wrong with a new password, or "" if nothing.
+// CheckPassword says what is wrong with a new password, or "" if nothing:
+// too short, too long, or one of the most common passwords (ASVS 2.1.7).
 func CheckPassword(p string) string {
 	n := utf8.RuneCountInString(p)
 	switch {
@@ -38,9 +45,43 @@ func CheckPassword(p string) string {
 		return fmt.Sprintf("must be at least %d characters", MinPasswordLength)
 	case len(p) > MaxPasswordLength:
 		return fmt.Sprintf("must be at most %d bytes", MaxPasswordLength)
+	case isCommonPassword(p):
+		return "is one of the most common passwords, which are tried first: choose another (three or four unrelated words make a good one)"
 	}
 	return ""
 }
+
+// The common passwords (commonpw/NOTICE.md says which and from where),
+// read into a set, lower-cased, the first time a password is checked.
+//
+//go:embed commonpw/common-passwords.txt.gz
+var commonPasswordsGz []byte
+
+var commonPasswords = sync.OnceValue(func() map[string]struct{} {
+	zr, err := gzip.NewReader(bytes.NewReader(commonPasswordsGz))
+	if err != nil {
+		panic("auth: the embedded common-password list is unreadable: " + err.Error())
+	}
+	set := make(map[string]struct{}, 150_000)
+	sc := bufio.NewScanner(zr)
+	for sc.Scan() {
+		if line := sc.Text(); line != "" {
+			set[strings.ToLower(line)] = struct{}{}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		panic("auth: the embedded common-password list is unreadable: " + err.Error())
+	}
+	return set
+})
+
+func isCommonPassword(p string) bool {
+	_, common := commonPasswords()[strings.ToLower(p)]
+	return common
+}
+
+// CommonPasswordCount is how many passwords CheckPassword refuses as common.
+func CommonPasswordCount() int { return len(commonPasswords()) }
 
 var b64 = base64.RawStdEncoding
 

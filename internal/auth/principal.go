@@ -2,8 +2,6 @@ package auth
 
 import (
 	"context"
-	"net"
-	"net/http"
 	"slices"
 
 	"github.com/throughgate/throughgate/internal/postgres"
@@ -27,7 +25,18 @@ type Principal struct {
 	TokenID     int64  // set for tokens
 	// Remote is the client address the request came from, for the audit.
 	Remote string
+	// Pending is what the person must still do to finish signing in with a
+	// password: SecondFactorTOTP (give a code) or SecondFactorEnrol (set up
+	// an authenticator app, their role requiring one); "" when signed in.
+	// Such a principal may do nothing but that, and sign out.
+	Pending string
 }
+
+// What a password sign-in still needs (Principal.Pending).
+const (
+	SecondFactorTOTP  = "totp"
+	SecondFactorEnrol = "enrol"
+)
 
 // ID is the person's staff id.
 func (p *Principal) ID() string { return p.Staff.ID }
@@ -70,16 +79,6 @@ func (p *Principal) CanWorkTeam(team, establishment string) bool {
 		return false
 	}
 	return slices.Contains(s.Establishments, establishment) || slices.Contains(s.Teams, team)
-}
-
-// ClientIP is the address a request came from (the proxy's view of it when
-// the server trusts proxy headers and has put it in RemoteAddr).
-func ClientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 type ctxKey struct{}

@@ -53,19 +53,76 @@ type Sessions struct {
 	Idle, Absolute time.Duration
 }
 
-// Start signs a person in: a new session and its cookie.
-func (s *Sessions) Start(ctx context.Context, w http.ResponseWriter, staffID, method, remote string) error {
+// Start signs a person in from the browser that sent r: a new session and
+// its cookie. A session the browser already held ends, so a shared PC's
+// next user cannot leave the last one's session alive behind theirs. The
+// cookie has no Max-Age or Expires: it lasts until the browser closes,
+// and the server ends the session after Idle or Absolute in any case.
+func (s *Sessions) Start(ctx context.Context, w http.ResponseWriter, r *http.Request, staffID, method string) error {
+	if c, err := r.Cookie(s.Cookie.Name); err == nil && LooksLike(c.Value, SessionPrefix) {
+		if err := s.DB.DeleteSession(ctx, HashSecret(c.Value)); err != nil {
+			return err
+		}
+	}
 	plain, hash := NewSecret(SessionPrefix)
 	if err := s.DB.CreateSession(ctx, postgres.Session{IDHash: hash, StaffID: staffID,
-		ExpiresAt: time.Now().Add(s.Absolute), Method: method, Remote: remote}); err != nil {
+		ExpiresAt: time.Now().Add(s.Absolute), Method: method, Remote: ClientIP(r)}); err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: s.Cookie.Name, Value: plain, Path: "/", MaxAge: int(s.Absolute.Seconds()),
+	http.SetCookie(w, &http.Cookie{Name: s.Cookie.Name, Value: plain, Path: "/",
 		Secure: s.Cookie.Secure, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	// Sweep sessions that have expired, so the table holds live ones only.
 	// Lookups refuse expired sessions anyway; this is housekeeping.
 	_, _ = s.DB.DeleteExpiredSessions(ctx, s.Idle)
 	return nil
+}
+
+// Elevate replaces the browser's session, once it has passed its second
+// factor, with a new one (a new id: the one that was only half signed in
+// is no use to anyone who saw it) marked as having passed, keeping the
+// old one's absolute expiry.
+func (s *Sessions) Elevate(ctx context.Context, w http.ResponseWriter, r *http.Request, p *Principal) (expires time.Time, err error) {
+	old, ok, err := s.Lookup(ctx, r)
+	if err != nil {
+		return expires, err
+	}
+	if !ok || old.StaffID != p.ID() {
+		return expires, ErrUnauthenticated
+	}
+	plain, hash := NewSecret(SessionPrefix)
+	now := time.Now()
+	err = s.DB.InTx(ctx, func(tx *postgres.DB) error {
+		if err := tx.DeleteSession(ctx, old.IDHash); err != nil {
+			return err
+		}
+		return tx.CreateSession(ctx, postgres.Session{IDHash: hash, StaffID: old.StaffID, ExpiresAt: old.ExpiresAt,
+			Method: old.Method, Remote: ClientIP(r), MFAAt: &now})
+	})
+	if err != nil {
+		return expires, err
+	}
+	p.SessionHash, p.Pending = hash, ""
+	http.SetCookie(w, &http.Cookie{Name: s.Cookie.Name, Value: plain, Path: "/",
+		Secure: s.Cookie.Secure, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	return old.ExpiresAt, nil
+}
+
+// SecondFactor is what a member of staff signing in with a password must
+// do next: SecondFactorTOTP when they have an authenticator app,
+// SecondFactorEnrol when their role requires one and they have none yet,
+// or "" for nothing. Single sign-on leaves the second factor to the
+// identity provider (OIDC_REQUIRED_ACR).
+func SecondFactor(ctx context.Context, db *postgres.DB, staff postgres.Staff) (string, error) {
+	enrolled, err := db.TOTPEnrolled(ctx, staff.ID)
+	switch {
+	case err != nil:
+		return "", err
+	case enrolled:
+		return SecondFactorTOTP, nil
+	case RequiresMFA(staff.Role):
+		return SecondFactorEnrol, nil
+	}
+	return "", nil
 }
 
 // Lookup finds the live session the request's cookie names.
@@ -144,6 +201,10 @@ func (a *Authenticator) Authenticate(r *http.Request) (*Principal, error) {
 			}
 		}
 		p.Staff.ID, p.Via, p.SessionHash = sess.StaffID, "session", sess.IDHash
+		p.Pending = "?" // worked out below, once the account is read
+		if sess.Method != "password" || sess.MFAAt != nil {
+			p.Pending = ""
+		}
 	}
 	staff, err := a.DB.StaffMember(ctx, p.Staff.ID)
 	if errors.Is(err, postgres.ErrNotFound) || err == nil && !staff.Active {
@@ -153,6 +214,14 @@ func (a *Authenticator) Authenticate(r *http.Request) (*Principal, error) {
 		return nil, err
 	}
 	p.Staff, p.Remote = staff, ClientIP(r)
+	if p.Pending != "" {
+		// A password session that has not passed a second factor: the
+		// person may need one now (enrolled since, or given a role that
+		// requires one) though they did not when it began.
+		if p.Pending, err = SecondFactor(ctx, a.DB, staff); err != nil {
+			return nil, err
+		}
+	}
 	if p.Reach, err = a.DB.StaffReach(ctx, staff.ID); err != nil {
 		return nil, err
 	}

@@ -1,15 +1,14 @@
 package casework
 
 import (
-	"cmp"
 	"context"
+	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/url"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/throughgate/throughgate/internal/auth"
@@ -18,8 +17,11 @@ import (
 )
 
 // The managers' board: every overdue step and stalled case across the
-// teams a manager or head of service answers for, most urgent first by
-// resettlement's Urgency.
+// teams a manager or head of service answers for, most urgent first. Each
+// case grades its own lines when it is saved, and again when the clock
+// says its grading may have changed (resettlement.Case.BoardLines, the
+// worker's re-grader); the board reads them from the read model a keyset
+// page at a time, in resettlement.BoardOrder.
 
 // Kinds of board line.
 const (
@@ -44,6 +46,8 @@ type BoardItem struct {
 	Due           *time.Time           `json:"due,omitempty"`
 	LastProgress  time.Time            `json:"last_progress"`
 	Urgency       resettlement.Urgency `json:"urgency"`
+
+	order resettlement.BoardOrder // its place, for the next page's cursor
 }
 
 // Board is a page of the board.
@@ -53,11 +57,13 @@ type Board struct {
 	NextCursor string      `json:"next_cursor,omitempty"`
 }
 
-// BoardQuery is what the board is filtered by, and which page of it.
+// BoardQuery is what the board is filtered by, and which page of it: the
+// lines after After (nil: from the top), up to Limit.
 type BoardQuery struct {
 	Establishment, Team, Owner string
 	Pathway                    resettlement.Pathway
-	Offset, Limit              int
+	After                      *postgres.BoardKey
+	Limit                      int
 }
 
 // BoardFilters are the query parameters that filter the board.
@@ -89,12 +95,12 @@ func ParseBoardQuery(q url.Values, paged bool) (BoardQuery, error) {
 		}
 		bq.Limit = n
 	}
-	if v := q.Get("cursor"); v != "" {
-		n, err := strconv.Atoi(strings.TrimPrefix(v, "o"))
-		if err != nil || n < 0 || !strings.HasPrefix(v, "o") {
+	if v := q.Get("cursor"); v != "" && paged {
+		k, err := decodeBoardCursor(v)
+		if err != nil {
 			errs.Add("cursor", "is not a cursor the board gave")
 		}
-		bq.Offset = n
+		bq.After = k
 	}
 	if len(errs) > 0 {
 		return bq, FieldsError(errs)
@@ -102,95 +108,109 @@ func ParseBoardQuery(q url.Values, paged bool) (BoardQuery, error) {
 	return bq, nil
 }
 
-// Cursor is the cursor of the page that starts at offset.
-func (q BoardQuery) Cursor(offset int) string { return fmt.Sprintf("o%d", offset) }
+// boardCursorVersion prefixes the board's cursors, so a change of their
+// form refuses old ones cleanly.
+const boardCursorVersion = "b1"
 
-// mayBeStalled is a quick necessary condition for c.Stalled(now): the
-// stall period counted in calendar days (never more than in working days),
-// less a margin for clock changes, has passed since the last progress. It
-// spares the calendar arithmetic for most cases that are not stalled.
-func mayBeStalled(c *resettlement.Case, now time.Time) bool {
-	o := c.Policy.StallAfter
-	bound := c.LastProgress.AddDate(0, 0, o.Days+o.WorkingDays).Add(min(o.Duration.Std(), 0) - 2*time.Hour)
-	return !now.Before(bound)
-}
-
-// gradeCases makes the board's lines for some cases.
-func gradeCases(cands []postgres.BoardCase, q BoardQuery, now time.Time) []*BoardItem {
-	var items []*BoardItem
-	for _, bc := range cands {
-		c := bc.Case
-		if c.Paused {
-			continue
-		}
-		base := BoardItem{CaseID: bc.ID, PrisonNumber: bc.PrisonNumber, GivenName: bc.GivenName, FamilyName: bc.FamilyName,
-			Establishment: c.Establishment, Team: c.Team, LastProgress: c.LastProgress}
-		for _, s := range c.Steps {
-			if !s.Overdue(now) || q.Owner != "" && s.Owner.Staff != q.Owner || q.Pathway != "" && s.Pathway != q.Pathway {
-				continue
-			}
-			it := base
-			due := s.Due
-			it.Kind, it.StepID, it.StepTitle, it.Pathway, it.Owner, it.Due = LineOverdueStep, s.ID, s.Title, s.Pathway, s.Owner, &due
-			it.Urgency = c.StepUrgency(s, now)
-			items = append(items, &it)
-		}
-		if q.Pathway == "" && (q.Owner == "" || c.Owner == q.Owner) && mayBeStalled(c, now) && c.Stalled(now) {
-			it := base
-			it.Kind, it.Owner, it.Urgency = LineStalledCase, resettlement.Owner{Staff: c.Owner, Team: c.Team}, c.CaseUrgency(now)
-			items = append(items, &it)
-		}
+// boardCursor is the cursor of the page after line k: the line's place on
+// the board, so the next page starts there however the board changed.
+func boardCursor(k postgres.BoardKey) string {
+	o := k.Order
+	b := 0
+	if o.Blocking {
+		b = 1
 	}
-	return items
+	raw := fmt.Sprintf("%s|%d|%d|%s|%s|%d|%s|%s", boardCursorVersion, o.Severity, o.ReleaseGroup, o.ReleaseDay, o.DueDate, b, k.CaseID, k.StepID)
+	return base64.RawURLEncoding.EncodeToString([]byte(raw))
 }
 
-// lines grades every candidate at the moment of reading, from the state
-// the workflow last saved, and orders them by resettlement's Urgency.
-func (s *Service) lines(ctx context.Context, scope postgres.Scope, q BoardQuery) ([]BoardItem, error) {
-	now := s.now()
-	cands, err := s.DB.BoardCandidates(ctx, postgres.BoardFilter{Scope: scope, Establishment: q.Establishment, Team: q.Team, Now: now})
+// decodeBoardCursor reads a cursor boardCursor wrote, and nothing else.
+func decodeBoardCursor(s string) (*postgres.BoardKey, error) {
+	bad := errors.New("not a board cursor")
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(s) > 200 {
+		return nil, bad
+	}
+	f := strings.Split(string(raw), "|")
+	if len(f) != 8 || f[0] != boardCursorVersion {
+		return nil, bad
+	}
+	sev, err1 := strconv.Atoi(f[1])
+	group, err2 := strconv.Atoi(f[2])
+	release, err3 := resettlement.ParseDate(f[3])
+	due, err4 := resettlement.ParseDate(f[4])
+	if err := errors.Join(err1, err2, err3, err4); err != nil || !resettlement.Severity(sev).Valid() || group < 0 || group > 2 ||
+		(f[5] != "0" && f[5] != "1") || !resettlement.ValidID(f[6]) || (f[7] != "" && !resettlement.ValidID(f[7])) {
+		return nil, bad
+	}
+	k := &postgres.BoardKey{Order: resettlement.BoardOrder{Severity: resettlement.Severity(sev), ReleaseGroup: group,
+		ReleaseDay: release, DueDate: due, Blocking: f[5] == "1"}, CaseID: f[6], StepID: f[7]}
+	if boardCursor(*k) != s {
+		return nil, bad
+	}
+	return k, nil
+}
+
+// filter is the database's query for the board p may see, filtered by q.
+func (q BoardQuery) filter(scope postgres.Scope) postgres.BoardQuery {
+	return postgres.BoardQuery{Scope: scope, Establishment: q.Establishment, Team: q.Team, Owner: q.Owner,
+		Pathway: string(q.Pathway), After: q.After, Limit: q.Limit}
+}
+
+// item turns a stored line into a line of the board, its days counted at now.
+func item(l postgres.BoardLine, releaseDay *time.Time, now time.Time) BoardItem {
+	it := BoardItem{Kind: LineOverdueStep, CaseID: l.CaseID, PrisonNumber: l.PrisonNumber, GivenName: l.GivenName,
+		FamilyName: l.FamilyName, Establishment: l.Establishment, Team: l.Team, StepID: l.StepID, StepTitle: l.StepTitle,
+		Pathway: l.Pathway, Owner: l.Owner, Due: l.Due, LastProgress: l.LastProgress}
+	if l.StepID == "" {
+		it.Kind, it.Due = LineStalledCase, nil
+	}
+	today := resettlement.DateOf(now)
+	it.Urgency = resettlement.Urgency{Severity: l.Order.Severity, Blocking: l.Order.Blocking}
+	if l.Order.DueDate != resettlement.NoDate {
+		it.Urgency.DaysOverdue = max(l.Order.DueDate.DaysUntil(today), 0)
+	}
+	if releaseDay != nil {
+		d := today.DaysUntil(resettlement.DateOf(*releaseDay))
+		it.Urgency.DaysToRelease = &d
+	}
+	return it
+}
+
+// lines reads lines of the board from the read model, in board order.
+func (s *Service) lines(ctx context.Context, q postgres.BoardQuery) ([]BoardItem, error) {
+	stored, err := s.DB.Board(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	// Grading is calendar arithmetic: spread it over the cores.
-	parts := min(runtime.GOMAXPROCS(0), max(1, len(cands)/500))
-	graded := make([][]*BoardItem, parts)
-	var wg sync.WaitGroup
-	for p := range parts {
-		wg.Go(func() {
-			lo, hi := p*len(cands)/parts, (p+1)*len(cands)/parts
-			graded[p] = gradeCases(cands[lo:hi], q, now)
-		})
-	}
-	wg.Wait()
-	ptrs := slices.Concat(graded...)
-	slices.SortStableFunc(ptrs, func(x, y *BoardItem) int {
-		switch {
-		case x.Urgency.Less(y.Urgency):
-			return -1
-		case y.Urgency.Less(x.Urgency):
-			return 1
-		}
-		return cmp.Or(strings.Compare(x.CaseID, y.CaseID), strings.Compare(x.StepID, y.StepID))
-	})
-	items := make([]BoardItem, len(ptrs))
-	for i, it := range ptrs {
-		items[i] = *it
+	now := s.now()
+	items := make([]BoardItem, len(stored))
+	for i, l := range stored {
+		items[i] = item(l, l.ReleaseDay, now)
+		items[i].order = l.Order
 	}
 	return items, nil
 }
 
-// page cuts a page from the graded lines.
-func page(items []BoardItem, q BoardQuery) Board {
-	out := Board{Total: len(items), Items: []BoardItem{}}
-	if q.Offset < len(items) {
-		end := min(q.Offset+q.Limit, len(items))
-		out.Items = items[q.Offset:end]
-		if end < len(items) {
-			out.NextCursor = q.Cursor(end)
-		}
+// page reads one page of the board and its total.
+func (s *Service) page(ctx context.Context, scope postgres.Scope, q BoardQuery) (Board, BoardSummary, error) {
+	f := q.filter(scope)
+	f.Limit = q.Limit + 1
+	items, err := s.lines(ctx, f)
+	if err != nil {
+		return Board{}, BoardSummary{}, err
 	}
-	return out
+	sum, err := s.summary(ctx, q.filter(scope))
+	if err != nil {
+		return Board{}, BoardSummary{}, err
+	}
+	out := Board{Items: items, Total: sum.OverdueSteps + sum.StalledCases}
+	if len(items) > q.Limit {
+		out.Items = items[:q.Limit]
+		last := out.Items[q.Limit-1]
+		out.NextCursor = boardCursor(postgres.BoardKey{Order: last.order, CaseID: last.CaseID, StepID: last.StepID})
+	}
+	return out, sum, nil
 }
 
 // caseIDs lists the cases of some lines, each once, in order.
@@ -210,11 +230,10 @@ func (s *Service) Board(ctx context.Context, p *auth.Principal, q BoardQuery) (B
 	if err != nil {
 		return Board{}, err
 	}
-	items, err := s.lines(ctx, scope, q)
+	out, _, err := s.page(ctx, scope, q)
 	if err != nil {
 		return Board{}, err
 	}
-	out := page(items, q)
 	return out, s.Audit(ctx, p, "board.view", "", fmt.Sprintf("shown=%d cases=%s", len(out.Items), caseIDs(out.Items)))
 }
 
@@ -224,7 +243,9 @@ func (s *Service) BoardExport(ctx context.Context, p *auth.Principal, q BoardQue
 	if err != nil {
 		return nil, err
 	}
-	items, err := s.lines(ctx, scope, q)
+	f := q.filter(scope)
+	f.After, f.Limit = nil, 0
+	items, err := s.lines(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -248,56 +269,55 @@ type BoardSummary struct {
 	Pathways     []BoardCount `json:"pathways"`
 }
 
-// summarise counts graded lines per team (the owner's team, else the
-// case's) and per pathway ("none" for steps without one).
-func summarise(items []BoardItem) BoardSummary {
-	teams, pathways := map[string]*BoardCount{}, map[string]*BoardCount{}
-	out := BoardSummary{Teams: []BoardCount{}, Pathways: []BoardCount{}}
-	count := func(m map[string]*BoardCount, key string, it BoardItem) {
-		c := m[key]
-		if c == nil {
-			c = &BoardCount{Key: key}
-			m[key] = c
-		}
-		if it.Kind == LineStalledCase {
-			c.StalledCases++
-		} else {
-			c.OverdueSteps++
-		}
-		switch it.Urgency.Severity {
-		case resettlement.SeverityCritical:
-			c.Critical++
-		case resettlement.SeverityHigh:
-			c.High++
-		}
+// summary counts the board's lines per team (the owner's team) and per
+// pathway ("none" for steps without one; stalled cases have no pathway).
+func (s *Service) summary(ctx context.Context, q postgres.BoardQuery) (BoardSummary, error) {
+	q.After, q.Limit = nil, 0
+	teams, pathways, err := s.DB.BoardCounts(ctx, q)
+	if err != nil {
+		return BoardSummary{}, err
 	}
-	for _, it := range items {
-		if it.Kind == LineStalledCase {
-			out.StalledCases++
+	out := BoardSummary{Teams: []BoardCount{}, Pathways: []BoardCount{}}
+	add := func(list *[]BoardCount, c postgres.BoardCount) {
+		i := slices.IndexFunc(*list, func(b BoardCount) bool { return b.Key == c.Key })
+		if i < 0 {
+			*list = append(*list, BoardCount{Key: c.Key})
+			i = len(*list) - 1
+		}
+		b := &(*list)[i]
+		if c.Stalled {
+			b.StalledCases += c.Lines
 		} else {
-			out.OverdueSteps++
-			pw := string(it.Pathway)
-			if pw == "" {
-				pw = "none"
-			}
-			count(pathways, pw, it)
+			b.OverdueSteps += c.Lines
 		}
-		team := it.Owner.Team
-		if team == "" {
-			team = it.Team
+		switch c.Severity {
+		case resettlement.SeverityCritical:
+			b.Critical += c.Lines
+		case resettlement.SeverityHigh:
+			b.High += c.Lines
 		}
-		count(teams, team, it)
 	}
 	for _, c := range teams {
-		out.Teams = append(out.Teams, *c)
+		add(&out.Teams, c)
+		if c.Stalled {
+			out.StalledCases += c.Lines
+		} else {
+			out.OverdueSteps += c.Lines
+		}
 	}
 	for _, c := range pathways {
-		out.Pathways = append(out.Pathways, *c)
+		if c.Stalled {
+			continue
+		}
+		if c.Key == "" {
+			c.Key = "none"
+		}
+		add(&out.Pathways, c)
 	}
 	byKey := func(x, y BoardCount) int { return strings.Compare(x.Key, y.Key) }
 	slices.SortFunc(out.Teams, byKey)
 	slices.SortFunc(out.Pathways, byKey)
-	return out
+	return out, nil
 }
 
 // BoardSummary counts p's board per team and pathway, audited.
@@ -306,11 +326,10 @@ func (s *Service) BoardSummary(ctx context.Context, p *auth.Principal, q BoardQu
 	if err != nil {
 		return BoardSummary{}, err
 	}
-	items, err := s.lines(ctx, scope, q)
+	out, err := s.summary(ctx, q.filter(scope))
 	if err != nil {
 		return BoardSummary{}, err
 	}
-	out := summarise(items)
 	return out, s.Audit(ctx, p, "board.summary", "", fmt.Sprintf("overdue=%d stalled=%d", out.OverdueSteps, out.StalledCases))
 }
 
@@ -334,11 +353,9 @@ func (s *Service) OpenBoardFile(ctx context.Context, p *auth.Principal, q BoardQ
 	if err != nil {
 		return f, err
 	}
-	items, err := s.lines(ctx, scope, q)
-	if err != nil {
+	if f.Board, f.Summary, err = s.page(ctx, scope, q); err != nil {
 		return f, err
 	}
-	f.Board, f.Summary = page(items, q), summarise(items)
 	if f.Undeliverable, err = s.DB.UndeliverableEmails(ctx, scope.Teams); err != nil {
 		return f, err
 	}
@@ -390,7 +407,9 @@ type Reassigned struct {
 
 // Reassign gives many steps to new owners for a manager: the whole request
 // checked first, then each item checked and applied (and audited) on its
-// own, so one refusal does not stop the rest.
+// own, so one refusal does not stop the rest. Each owner must be one who
+// can see the item's case (checkOwner). The key covers the whole request:
+// sent again with other items it is refused.
 func (s *Service) Reassign(ctx context.Context, p *auth.Principal, key string, items []ReassignItem) ([]Reassigned, error) {
 	if _, err := boardScope(p); err != nil {
 		return nil, err
@@ -414,6 +433,13 @@ func (s *Service) Reassign(ctx context.Context, p *auth.Principal, key string, i
 	if len(errs) > 0 {
 		return nil, FieldsError(errs)
 	}
+	hash, err := requestHash("reassign", items)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.claimKey(ctx, postgres.IdempotencyKey{Staff: p.ID(), Route: "reassign", Key: key}, hash); err != nil {
+		return nil, err
+	}
 	out := make([]Reassigned, len(items))
 	for i, it := range items {
 		out[i] = Reassigned{CaseID: it.CaseID, StepID: it.StepID}
@@ -421,14 +447,15 @@ func (s *Service) Reassign(ctx context.Context, p *auth.Principal, key string, i
 			if err := s.access(ctx, p, it.CaseID, "reassign"); err != nil {
 				return err
 			}
-			oerrs, err := s.checkOwner(ctx, fmt.Sprintf("items[%d].owner", i), it.Owner)
+			oerrs, err := s.checkOwnerOf(ctx, it.CaseID, fmt.Sprintf("items[%d].owner", i), it.Owner)
 			if err != nil {
 				return err
 			}
 			if len(oerrs) > 0 {
 				return FieldsError(oerrs)
 			}
-			res, err := s.apply(ctx, p, it.CaseID, fmt.Sprintf("%s:%d", key, i), Assign{StepID: it.StepID, Owner: it.Owner, Note: it.Note}, "bulk ")
+			// A space keeps an item's key apart from any key a person can send.
+			res, err := s.apply(ctx, p, it.CaseID, fmt.Sprintf("%s %d", key, i), Assign{StepID: it.StepID, Owner: it.Owner, Note: it.Note}, "bulk ")
 			out[i].Version = res.Version
 			return err
 		}()

@@ -13,6 +13,7 @@ import (
 	"github.com/throughgate/throughgate/internal/auth"
 	"github.com/throughgate/throughgate/internal/postgres"
 	"github.com/throughgate/throughgate/resettlement"
+	"github.com/throughgate/throughgate/workflows"
 )
 
 // CaseView is a case as people see it: the person from PostgreSQL and the
@@ -30,6 +31,7 @@ type CaseView struct {
 	Paused            bool                        `json:"paused"`
 	PauseReason       string                      `json:"pause_reason,omitempty"`
 	ReceivedOn        resettlement.Date           `json:"received_on"`
+	SentenceDate      resettlement.Date           `json:"sentence_date,omitempty"` // zero: not known, the reception date assumed
 	ReleaseDates      resettlement.ReleaseDates   `json:"release_dates"`
 	ReleaseDay        resettlement.Date           `json:"release_day"`
 	NextDue           *time.Time                  `json:"next_due,omitempty"`
@@ -54,6 +56,18 @@ type StepView struct {
 
 // view reads a case: the read model, then the workflow's live state.
 func (s *Service) view(ctx context.Context, id string) (CaseView, error) {
+	qctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	st, qerr := s.State(qctx, id)
+	cancel()
+	if qerr != nil {
+		st = workflows.State{} // Temporal is unreachable or slow: the read model answers
+	}
+	return s.viewOf(ctx, id, st)
+}
+
+// viewOf builds the view of case id from its record and, when st holds a
+// case, from that live state.
+func (s *Service) viewOf(ctx context.Context, id string, st workflows.State) (CaseView, error) {
 	rec, err := s.DB.Case(ctx, id)
 	if err != nil {
 		return CaseView{}, err
@@ -61,13 +75,10 @@ func (s *Service) view(ctx context.Context, id string) (CaseView, error) {
 	v := CaseView{ID: rec.ID, Person: rec.Person, Establishment: rec.Establishment, Team: rec.Team, Owner: rec.Owner,
 		Stage: rec.Stage, Stalled: rec.Stalled, EscalationLevel: rec.EscalationLevel, Paused: rec.Paused,
 		NextDue: rec.NextDue, OpenedAt: rec.OpenedAt, ClosedAt: rec.ClosedAt, LastProgress: rec.LastProgress,
-		Version: rec.Version, Pathways: []resettlement.PathwayState{}, Steps: []StepView{}}
+		Version: rec.Version, SentenceDate: rec.SentenceDate, Pathways: []resettlement.PathwayState{}, Steps: []StepView{}}
 	now := s.now()
 	c := rec.State
-	qctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	st, qerr := s.State(qctx, id)
-	cancel()
-	if qerr == nil && st.Case != nil {
+	if st.Case != nil {
 		c, v.Live = st.Case, true
 		v.Stage, v.Stalled, v.EscalationLevel = string(st.Stage), st.Stalled, st.EscalationLevel
 		v.Establishment, v.Team, v.Owner, v.Paused, v.Version = c.Establishment, c.Team, c.Owner, c.Paused, c.Version
@@ -78,11 +89,11 @@ func (s *Service) view(ctx context.Context, id string) (CaseView, error) {
 			v.NextDue = nil
 		}
 	}
-	// Otherwise Temporal is unreachable or slow, and the read model answers.
 	if c == nil {
 		return v, nil
 	}
 	v.PauseReason, v.ReceivedOn, v.ReleaseDates = c.PauseReason, c.ReceivedOn, c.Dates
+	v.SentenceDate = c.SentenceDate
 	v.ReleaseDay, _ = c.ReleaseDay()
 	v.Pathways, v.AssessmentSkipped, v.Closure = c.Pathways, c.AssessmentSkipped, c.Closure
 	for _, st := range c.Steps {
@@ -135,8 +146,8 @@ type CaseFile struct {
 	Entries  []postgres.TimelineEntry
 	Names    map[string]string // staff id to name
 	Teams    []postgres.Team   // every team
-	InReach  []postgres.Team   // active teams a step or the case may go to: the prison's and p's own
-	Owners   []postgres.Staff  // their active members
+	InReach  []postgres.Team   // active teams a step or the case may go to: the prison's and the case's own
+	Owners   []postgres.Staff  // the active staff who can see the case (StaffWhoSee)
 	Transfer []postgres.Team   // active teams at other prisons
 }
 
@@ -169,16 +180,16 @@ func (s *Service) OpenCaseFile(ctx context.Context, p *auth.Principal, id string
 	if f.Teams, err = s.DB.AllTeams(ctx); err != nil {
 		return f, err
 	}
-	mine := reachable(p, f.Teams)
+	// Only those who can see the case may be given it (checkOwner).
 	for _, t := range f.Teams {
-		if t.Active && (t.Establishment == f.View.Establishment || slices.ContainsFunc(mine, func(m postgres.Team) bool { return m.ID == t.ID })) {
+		if t.Active && (t.Establishment == f.View.Establishment || t.ID == f.View.Team) {
 			f.InReach = append(f.InReach, t)
 		}
 		if t.Active && t.Establishment != f.View.Establishment {
 			f.Transfer = append(f.Transfer, t)
 		}
 	}
-	f.Owners, err = s.DB.ActiveStaffIn(ctx, teamIDs(f.InReach))
+	f.Owners, err = s.DB.StaffWhoSee(ctx, f.View.Establishment, f.View.Team)
 	return f, err
 }
 
@@ -345,7 +356,10 @@ func decodeCursor(s string) (*postgres.ListCursor, error) {
 	if err := json.Unmarshal(b, &c); err != nil {
 		return nil, err
 	}
-	if _, err := time.Parse(time.DateOnly, c.ReleaseDay); err != nil || !resettlement.ValidID(c.ID) {
+	// Only a cursor this list gave: one that encodes back to itself, with a
+	// day PostgreSQL can compare (it has no year 0).
+	day, err := time.Parse(time.DateOnly, c.ReleaseDay)
+	if err != nil || day.Year() < 1900 || !resettlement.ValidID(c.ID) || encodeCursor(&c) != s {
 		return nil, errors.New("bad cursor")
 	}
 	return &c, nil

@@ -58,6 +58,7 @@ type OpenRequest struct {
 	Team          string                    `json:"team"`
 	Owner         string                    `json:"owner,omitempty"`
 	ReceivedOn    resettlement.Date         `json:"received_on"`
+	SentenceDate  resettlement.Date         `json:"sentence_date,omitempty"` // optional: the reception date is assumed
 	Dates         resettlement.ReleaseDates `json:"release_dates"`
 	OpenedBy      string                    `json:"-"`
 	RequestID     string                    `json:"-"`
@@ -96,12 +97,14 @@ func (r OpenRequest) Validate(now time.Time) error {
 }
 
 // openCase is the domain's command to open the case r asks for: adult when
-// the person is 18 or over on the target release date.
+// the person is 18 or over on the target release date (adultOn; a change of
+// dates works it out again).
 func (r OpenRequest) openCase(id string, policy *resettlement.Policy) resettlement.OpenCase {
 	open := resettlement.OpenCase{CaseID: id, Establishment: r.Establishment, Team: r.Team, Owner: r.Owner,
-		ReceivedOn: r.ReceivedOn, Dates: r.Dates, OpenedBy: r.OpenedBy, Policy: policy}
-	if t, _, ok := r.Dates.Target(); ok && !r.Person.DateOfBirth.IsZero() {
-		open.Adult = age(r.Person.DateOfBirth, t) >= 18
+		ReceivedOn: r.ReceivedOn, SentenceDate: r.SentenceDate, Dates: r.Dates, OpenedBy: r.OpenedBy, Policy: policy,
+		Plan: resettlement.CurrentPlan().Version}
+	if adult := adultOn(r.Person.DateOfBirth, r.Dates); adult != nil {
+		open.Adult = *adult
 	}
 	return open
 }
@@ -111,7 +114,7 @@ func (r OpenRequest) openCase(id string, policy *resettlement.Policy) resettleme
 // problem at once.
 func (r OpenRequest) Check(now time.Time) error {
 	var errs resettlement.Errors
-	for _, err := range []error{r.Validate(now), r.openCase("new", nil).Validate(now)} {
+	for _, err := range []error{r.Validate(now), r.openCase("new", nil).Validate(now), r.checkInputs()} {
 		if fe, ok := resettlement.AsFieldErrors(err); ok {
 			errs = append(errs, fe...)
 		}
@@ -145,19 +148,32 @@ func newCaseID() string {
 // booking is refused with *postgres.OpenCaseExistsError before any workflow
 // starts.
 func (s *Service) Open(ctx context.Context, r OpenRequest) (caseID string, created bool, err error) {
-	if err := r.Check(s.now()); err != nil {
-		return "", false, err
+	caseID, created, _, err = s.open(ctx, r)
+	return caseID, created, err
+}
+
+// open is Open, also returning the case as its workflow plans it. The plan
+// is a pure function of the request and the opening instant, which the
+// workflow is given (workflows.Input.OpenedAt), so the answer needs no round
+// trip to a worker: the workflow holds the very same case once it runs.
+func (s *Service) open(ctx context.Context, r OpenRequest) (caseID string, created bool, planned *resettlement.Case, err error) {
+	now := s.now()
+	if err := r.Check(now); err != nil {
+		return "", false, nil, err
 	}
 	policy := s.Policy // validated with the rest of the configuration
 	open := r.openCase(newCaseID(), &policy)
 	id, created, err := s.DB.CreateCase(ctx, postgres.NewCase{ID: open.CaseID, Person: r.Person, OpenedBy: r.OpenedBy,
-		RequestID: r.RequestID, Establishment: r.Establishment, Team: r.Team, Owner: r.Owner, ReceivedOn: r.ReceivedOn})
+		RequestID: r.RequestID, Establishment: r.Establishment, Team: r.Team, Owner: r.Owner, ReceivedOn: r.ReceivedOn,
+		SentenceDate: r.SentenceDate})
 	if err != nil {
-		return "", false, err
+		return "", false, nil, err
 	}
 	open.CaseID = id
 	// A retry may find its case recorded but its workflow never started (the
 	// first attempt died in between): starting with UseExisting covers both.
+	// Its answer is then this attempt's plan, which may differ from the
+	// running workflow's by the moment of planning; created is false.
 	_, err = s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       workflows.WorkflowID(id),
 		TaskQueue:                workflows.TaskQueue,
@@ -165,14 +181,17 @@ func (s *Service) Open(ctx context.Context, r OpenRequest) (caseID string, creat
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.AttrEstablishment.ValueSet(r.Establishment), workflows.AttrTeam.ValueSet(r.Team)),
-	}, workflows.ReleaseCase, workflows.Input{Open: &open})
+	}, workflows.ReleaseCase, workflows.Input{Open: &open, OpenedAt: now})
 	if err != nil {
 		if created {
 			_ = s.DB.DeleteUnstartedCase(context.WithoutCancel(ctx), id)
 		}
-		return "", false, fmt.Errorf("starting the case's workflow: %w", err)
+		return "", false, nil, fmt.Errorf("starting the case's workflow: %w", err)
 	}
-	return id, created, nil
+	if planned, err = resettlement.Open(open, now); err != nil {
+		return "", false, nil, err // Check accepted it: a fault
+	}
+	return id, created, planned, nil
 }
 
 // domainCommand is any of the domain's commands on a case.

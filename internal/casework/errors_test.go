@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"testing"
 
+	"github.com/throughgate/throughgate/internal/postgres"
 	"github.com/throughgate/throughgate/resettlement"
 )
 
@@ -50,15 +51,17 @@ func TestErrorOfNamesTheBody(t *testing.T) {
 }
 
 func TestParseBoardQuery(t *testing.T) {
+	cursor := boardCursor(postgres.BoardKey{Order: resettlement.BoardOrder{Severity: resettlement.SeverityMedium, ReleaseGroup: 2,
+		ReleaseDay: resettlement.NoDate, DueDate: resettlement.D(2027, 1, 13)}, CaseID: "k3m9x2p7qa", StepID: "housing-referral"})
 	for _, c := range []struct {
 		name, query string
 		paged       bool
 		fields      []string // at fault, in order; none when accepted
 	}{
 		{"no filters", "", true, nil},
-		{"every filter", "establishment=PVI&team=pvi-resettlement&owner=officer-1&pathway=health&limit=20&cursor=o40", true, nil},
+		{"every filter", "establishment=PVI&team=pvi-resettlement&owner=officer-1&pathway=health&limit=20&cursor=" + cursor, true, nil},
 		{"unknown filters, in name order", "zebra=1&apple=2", true, []string{"apple", "zebra"}},
-		{"a cursor on the summary", "cursor=o40", false, []string{"cursor"}},
+		{"a cursor on the summary", "cursor=" + cursor, false, []string{"cursor"}},
 		{"bad values", "establishment=Pentonville&pathway=housing&limit=500&cursor=40", true, []string{"establishment", "pathway", "limit", "cursor"}},
 	} {
 		q, _ := url.ParseQuery(c.query)

@@ -2,9 +2,16 @@
 // variables, with defaults that run the whole engine on one machine.
 //
 // Every setting has a flag and an environment variable; a flag wins over
-// the environment, the environment over the default. Settings is the one
-// table of them, so `throughgate help`, the start-up banner and the README
-// cannot drift apart.
+// the environment, the environment over the default. A variable that is set
+// but empty counts as set (SMTP_AUTH= means no AUTH), so only an unset one
+// falls back to the default. Settings is the one table of them, so
+// `throughgate help`, the start-up banner and the README cannot drift apart.
+//
+// The Temporal client's settings carry the Temporal SDK's standard names
+// (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS,
+// TEMPORAL_TLS_CLIENT_CERT_PATH, ...), which package app hands to the SDK's
+// envconfig, so a Temporal Cloud namespace is configured as the SDK's own
+// documentation says.
 package config
 
 import (
@@ -13,38 +20,51 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/throughgate/throughgate/internal/auth"
 	"github.com/throughgate/throughgate/resettlement"
 )
 
 // Config is every setting, parsed.
 type Config struct {
-	HTTPAddr string
-	BaseURL  string
-	DataDir  string
-	LogLevel string
+	HTTPAddr  string
+	BaseURL   string
+	DataDir   string
+	LogLevel  string
+	LogFormat string // text or json
+	// MetricsAddr is the operations listener's address (/metrics, /healthz,
+	// /readyz), off the public HTTP port; "" for none.
+	MetricsAddr string
 
 	DatabaseURL string // "" in dev: a private cluster under DataDir
 	PGPort      int
 
-	TemporalAddress   string
-	TemporalNamespace string
-	TemporalTLSCert   string
-	TemporalTLSKey    string
-	TemporalTLSCA     string
-	TemporalTLSServer string
-	TemporalPort      int // embedded server (dev)
-	TemporalUIPort    int
-	TemporalStore     string
-	TemporalShards    int
+	// The Temporal client (api, worker), under the SDK's names.
+	TemporalAddress           string
+	TemporalNamespace         string
+	TemporalAPIKey            string
+	PayloadKeys               string // PAYLOAD_KEYS, read by package codec
+	CodecCORSOrigin           string
+	TemporalTLS               string // "true", "false", or "" : on with an API key or any TLS file
+	TemporalTLSClientCertPath string
+	TemporalTLSClientKeyPath  string
+	TemporalTLSServerCAPath   string
+	TemporalTLSServerName     string
+
+	TemporalPort   int // embedded server (dev)
+	TemporalUIPort int
+	TemporalStore  string
+	TemporalShards int
 
 	SMTPAddr          string // development SMTP server (dev)
 	SMTPHost          string
@@ -59,6 +79,13 @@ type Config struct {
 	SMTPReplyTo       string
 	SMTPRate          int
 
+	// OAuth 2.0 client credentials that fetch SMTP access tokens
+	// (xoauth2/oauthbearer) instead of a static one in SMTPPassword.
+	SMTPOAuthTokenURL     string
+	SMTPOAuthClientID     string
+	SMTPOAuthClientSecret string
+	SMTPOAuthScope        string
+
 	PolicyFile string
 	Policy     resettlement.Policy
 
@@ -67,8 +94,21 @@ type Config struct {
 	OIDCClientSecret  string
 	SessionIdle       time.Duration
 	SessionMax        time.Duration
-	TrustProxyHeaders bool
+	TrustProxyHeaders bool // refused when true: TrustedProxies replaces it
 	SignInRate        int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed; none by default.
+	TrustedProxies auth.TrustedProxies
+	// OIDCRequiredACR, when set, is the acr an OpenID Connect sign-in must
+	// carry (e.g. the provider's value for multi-factor).
+	OIDCRequiredACR string
+
+	// OpenTelemetry tracing (package otel), under the OpenTelemetry
+	// specification's names; off unless an endpoint or OTEL_TRACES_EXPORTER=otlp.
+	OTelTracesExporter string // "otlp", "none", or "": otlp when an endpoint is set
+	OTelEndpoint       string
+	OTelTracesEndpoint string
+	OTelProtocol       string // http/protobuf or grpc
 
 	raw map[string]string // effective value of each setting as text, by environment name
 }
@@ -124,14 +164,20 @@ var Settings = []Setting{
 	{Flag: "base-url", Env: "BASE_URL", Default: "", Help: "public address of the pages, for links in emails (default: http:// + http-addr)", Commands: "dev api worker", set: str(func(c *Config) *string { return &c.BaseURL })},
 	{Flag: "data-dir", Env: "DATA_DIR", Default: ".throughgate", Help: "where dev keeps its PostgreSQL cluster and other state", Commands: "dev", set: str(func(c *Config) *string { return &c.DataDir })},
 	{Flag: "log-level", Env: "LOG_LEVEL", Default: "info", Help: "debug, info, warn or error", Commands: "all", set: str(func(c *Config) *string { return &c.LogLevel })},
+	{Flag: "log-format", Env: "LOG_FORMAT", Default: "text", Help: "text (key=value lines) or json (one JSON object a line, for log collectors)", Commands: "all", set: str(func(c *Config) *string { return &c.LogFormat })},
+	{Flag: "metrics-addr", Env: "METRICS_ADDR", Default: "", Help: "address of the operations listener: Prometheus /metrics, /healthz and /readyz, for probes and scrapes, off the public port (empty: none)", Commands: "dev api worker", set: str(func(c *Config) *string { return &c.MetricsAddr })},
 	{Flag: "database-url", Env: "DATABASE_URL", Default: "", Help: "PostgreSQL URL; dev starts a private cluster when empty", Secret: true, Commands: "all", set: str(func(c *Config) *string { return &c.DatabaseURL })},
 	{Flag: "pg-port", Env: "PG_PORT", Default: "5433", Help: "port of dev's private PostgreSQL on 127.0.0.1", Commands: "dev", set: integer("PG_PORT", func(c *Config) *int { return &c.PGPort })},
-	{Flag: "temporal-address", Env: "TEMPORAL_ADDRESS", Default: "127.0.0.1:7233", Help: "Temporal frontend to connect to", Commands: "api worker", set: str(func(c *Config) *string { return &c.TemporalAddress })},
+	{Flag: "temporal-address", Env: "TEMPORAL_ADDRESS", Default: "127.0.0.1:7233", Help: "Temporal frontend to connect to (Temporal Cloud: NAMESPACE.ACCOUNT.tmprl.cloud:7233, or the region's endpoint with an API key)", Commands: "api worker migrate cases", set: str(func(c *Config) *string { return &c.TemporalAddress })},
 	{Flag: "temporal-namespace", Env: "TEMPORAL_NAMESPACE", Default: "default", Help: "Temporal namespace", Commands: "all", set: str(func(c *Config) *string { return &c.TemporalNamespace })},
-	{Flag: "temporal-tls-cert", Env: "TEMPORAL_TLS_CERT", Default: "", Help: "client certificate file for mTLS to Temporal", Commands: "api worker", set: str(func(c *Config) *string { return &c.TemporalTLSCert })},
-	{Flag: "temporal-tls-key", Env: "TEMPORAL_TLS_KEY", Default: "", Help: "client key file for mTLS to Temporal", Secret: true, Commands: "api worker", set: str(func(c *Config) *string { return &c.TemporalTLSKey })},
-	{Flag: "temporal-tls-ca", Env: "TEMPORAL_TLS_CA", Default: "", Help: "CA file that signed the Temporal server's certificate", Commands: "api worker", set: str(func(c *Config) *string { return &c.TemporalTLSCA })},
-	{Flag: "temporal-tls-server-name", Env: "TEMPORAL_TLS_SERVER_NAME", Default: "", Help: "server name to verify in Temporal's certificate", Commands: "api worker", set: str(func(c *Config) *string { return &c.TemporalTLSServer })},
+	{Flag: "temporal-api-key", Env: "TEMPORAL_API_KEY", Default: "", Help: "API key to send to Temporal (Temporal Cloud); turns TLS on unless TEMPORAL_TLS=false", Secret: true, Commands: "api worker migrate cases", set: str(func(c *Config) *string { return &c.TemporalAPIKey })},
+	{Flag: "payload-keys", Env: "PAYLOAD_KEYS", Default: "", Help: "keys that encrypt every Temporal payload with AES-256-GCM: ID:BASE64 (32 bytes, e.g. openssl rand -base64 32), comma-separated, the first sealing new payloads; every api and worker needs the same list (dev: kept in DATA_DIR/payload-keys when empty; elsewhere empty leaves payloads unencrypted, with a warning)", Secret: true, Commands: "dev api worker", set: str(func(c *Config) *string { return &c.PayloadKeys })},
+	{Flag: "codec-cors-origin", Env: "CODEC_CORS_ORIGIN", Default: "", Help: "origin of the Temporal Web UI allowed to call the codec server at /api/v1/codec with an administrator's session (e.g. http://127.0.0.1:8233)", Commands: "dev api", set: str(func(c *Config) *string { return &c.CodecCORSOrigin })},
+	{Flag: "temporal-tls", Env: "TEMPORAL_TLS", Default: "", Help: "true or false: TLS to Temporal (empty: on when an API key or any TEMPORAL_TLS_* file is given); the system's roots unless a CA file is given", Commands: "api worker migrate cases", set: str(func(c *Config) *string { return &c.TemporalTLS })},
+	{Flag: "temporal-tls-client-cert-path", Env: "TEMPORAL_TLS_CLIENT_CERT_PATH", Default: "", Help: "client certificate file for mTLS to Temporal", Commands: "api worker migrate cases", set: str(func(c *Config) *string { return &c.TemporalTLSClientCertPath })},
+	{Flag: "temporal-tls-client-key-path", Env: "TEMPORAL_TLS_CLIENT_KEY_PATH", Default: "", Help: "client key file for mTLS to Temporal", Commands: "api worker migrate cases", set: str(func(c *Config) *string { return &c.TemporalTLSClientKeyPath })},
+	{Flag: "temporal-tls-server-ca-cert-path", Env: "TEMPORAL_TLS_SERVER_CA_CERT_PATH", Default: "", Help: "CA file that signed the Temporal server's certificate (default: the system's roots)", Commands: "api worker migrate cases", set: str(func(c *Config) *string { return &c.TemporalTLSServerCAPath })},
+	{Flag: "temporal-tls-server-name", Env: "TEMPORAL_TLS_SERVER_NAME", Default: "", Help: "server name to verify in Temporal's certificate (default: the host of TEMPORAL_ADDRESS)", Commands: "api worker migrate cases", set: str(func(c *Config) *string { return &c.TemporalTLSServerName })},
 	{Flag: "temporal-port", Env: "TEMPORAL_PORT", Default: "7233", Help: "port of dev's embedded Temporal server on 127.0.0.1", Commands: "dev", set: integer("TEMPORAL_PORT", func(c *Config) *int { return &c.TemporalPort })},
 	{Flag: "temporal-ui-port", Env: "TEMPORAL_UI_PORT", Default: "8233", Help: "port of the embedded Temporal Web UI (0: off)", Commands: "dev", set: integer("TEMPORAL_UI_PORT", func(c *Config) *int { return &c.TemporalUIPort })},
 	{Flag: "temporal-store", Env: "TEMPORAL_STORE", Default: "postgres", Help: "embedded Temporal's store: postgres, or sqlite for throwaway runs", Commands: "dev", set: str(func(c *Config) *string { return &c.TemporalStore })},
@@ -145,28 +191,62 @@ var Settings = []Setting{
 	{Flag: "smtp-auth", Env: "SMTP_AUTH", Default: "plain", Help: "plain, login, xoauth2, oauthbearer, or empty for none", Commands: "api worker", set: str(func(c *Config) *string { return &c.SMTPAuth })},
 	{Flag: "smtp-username", Env: "SMTP_USERNAME", Default: "", Help: "SMTP user name", Commands: "api worker", set: str(func(c *Config) *string { return &c.SMTPUsername })},
 	{Flag: "smtp-password", Env: "SMTP_PASSWORD", Default: "", Help: "SMTP password, or OAuth access token for xoauth2/oauthbearer", Secret: true, Commands: "api worker", set: str(func(c *Config) *string { return &c.SMTPPassword })},
+	{Flag: "smtp-oauth-token-url", Env: "SMTP_OAUTH_TOKEN_URL", Default: "", Help: "OAuth token endpoint to fetch xoauth2/oauthbearer access tokens from with the client credentials grant (instead of a static token in SMTP_PASSWORD)", Commands: "api worker", set: str(func(c *Config) *string { return &c.SMTPOAuthTokenURL })},
+	{Flag: "smtp-oauth-client-id", Env: "SMTP_OAUTH_CLIENT_ID", Default: "", Help: "OAuth client id for SMTP_OAUTH_TOKEN_URL", Commands: "api worker", set: str(func(c *Config) *string { return &c.SMTPOAuthClientID })},
+	{Flag: "smtp-oauth-client-secret", Env: "SMTP_OAUTH_CLIENT_SECRET", Default: "", Help: "OAuth client secret for SMTP_OAUTH_TOKEN_URL", Secret: true, Commands: "api worker", set: str(func(c *Config) *string { return &c.SMTPOAuthClientSecret })},
+	{Flag: "smtp-oauth-scope", Env: "SMTP_OAUTH_SCOPE", Default: "", Help: "scope to ask SMTP_OAUTH_TOKEN_URL for, e.g. https://outlook.office365.com/.default", Commands: "api worker", set: str(func(c *Config) *string { return &c.SMTPOAuthScope })},
 	{Flag: "smtp-from", Env: "SMTP_FROM", Default: "Throughgate <throughgate@localhost>", Help: "From address of every email", Commands: "api worker", set: str(func(c *Config) *string { return &c.SMTPFrom })},
 	{Flag: "smtp-reply-to", Env: "SMTP_REPLY_TO", Default: "", Help: "Reply-To address", Commands: "api worker", set: str(func(c *Config) *string { return &c.SMTPReplyTo })},
-	{Flag: "smtp-rate", Env: "SMTP_RATE", Default: "600", Help: "emails per minute at most (0: no limit)", Commands: "api worker", set: integer("SMTP_RATE", func(c *Config) *int { return &c.SMTPRate })},
+	{Flag: "smtp-rate", Env: "SMTP_RATE", Default: "600", Help: "emails per minute at most, all workers together (0: no limit)", Commands: "api worker", set: integer("SMTP_RATE", func(c *Config) *int { return &c.SMTPRate })},
 	{Flag: "oidc-issuer", Env: "OIDC_ISSUER", Default: "", Help: "OpenID Connect issuer URL for single sign-on (empty: local passwords only)", Commands: "dev api", set: str(func(c *Config) *string { return &c.OIDCIssuer })},
 	{Flag: "oidc-client-id", Env: "OIDC_CLIENT_ID", Default: "", Help: "OpenID Connect client id", Commands: "dev api", set: str(func(c *Config) *string { return &c.OIDCClientID })},
 	{Flag: "oidc-client-secret", Env: "OIDC_CLIENT_SECRET", Default: "", Help: "OpenID Connect client secret", Secret: true, Commands: "dev api", set: str(func(c *Config) *string { return &c.OIDCClientSecret })},
 	{Flag: "session-idle", Env: "SESSION_IDLE", Default: "30m", Help: "a signed-in browser unused this long must sign in again", Commands: "dev api", set: duration("SESSION_IDLE", func(c *Config) *time.Duration { return &c.SessionIdle })},
 	{Flag: "session-max", Env: "SESSION_MAX", Default: "12h", Help: "any sign-in ends this long after it began", Commands: "dev api", set: duration("SESSION_MAX", func(c *Config) *time.Duration { return &c.SessionMax })},
 	{Flag: "signin-rate", Env: "SIGNIN_RATE", Default: "10", Help: "sign-in attempts allowed per minute from one client address", Commands: "dev api", set: integer("SIGNIN_RATE", func(c *Config) *int { return &c.SignInRate })},
-	{Flag: "trust-proxy-headers", Env: "TRUST_PROXY_HEADERS", Default: "false", Help: "take the client address from X-Forwarded-For / X-Real-IP (only behind a proxy that sets them)", Commands: "dev api", set: boolean("TRUST_PROXY_HEADERS", func(c *Config) *bool { return &c.TrustProxyHeaders })},
+	{Flag: "trust-proxy-headers", Env: "TRUST_PROXY_HEADERS", Default: "false", Help: "replaced by TRUSTED_PROXIES: true is refused (it believed X-Forwarded-For from anyone)", Commands: "dev api", set: boolean("TRUST_PROXY_HEADERS", func(c *Config) *bool { return &c.TrustProxyHeaders })},
+	{Flag: "trusted-proxies", Env: "TRUSTED_PROXIES", Default: "", Help: "comma-separated CIDRs of the reverse proxies in front of the API; from them only, the client address is the right-most X-Forwarded-For hop that is not one of them (empty: the peer's address)", Commands: "dev api", set: func(c *Config, v string) error {
+		p, err := auth.ParseTrustedProxies(v)
+		if err != nil {
+			return fmt.Errorf("TRUSTED_PROXIES: %w", err)
+		}
+		c.TrustedProxies = p
+		return nil
+	}},
+	{Flag: "oidc-required-acr", Env: "OIDC_REQUIRED_ACR", Default: "", Help: "acr value an OpenID Connect sign-in must carry (or several, space-separated: any of them), asked of the provider and checked in the ID token (empty: none)", Commands: "dev api", set: str(func(c *Config) *string { return &c.OIDCRequiredACR })},
 	{Flag: "policy-file", Env: "POLICY_FILE", Default: "", Help: "JSON file with the reminder and escalation policy (default: the built-in ladder)", Commands: "dev api", set: str(func(c *Config) *string { return &c.PolicyFile })},
+	{Flag: "otel-traces-exporter", Env: "OTEL_TRACES_EXPORTER", Default: "", Help: "otlp to send OpenTelemetry traces (HTTP request, Temporal update, workflow, activity) to an OTLP collector, none for none (empty: otlp when an OTEL_EXPORTER_OTLP_*ENDPOINT is set, else none)", Commands: "dev api worker", set: str(func(c *Config) *string { return &c.OTelTracesExporter })},
+	{Flag: "otel-exporter-otlp-endpoint", Env: "OTEL_EXPORTER_OTLP_ENDPOINT", Default: "", Help: "OTLP collector's base URL, e.g. http://otel-collector:4318 (http/protobuf: traces go to its /v1/traces) or http://otel-collector:4317 (grpc); setting it turns tracing on", Commands: "dev api worker", set: str(func(c *Config) *string { return &c.OTelEndpoint })},
+	{Flag: "otel-exporter-otlp-traces-endpoint", Env: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", Default: "", Help: "OTLP URL for traces, used as it is (wins over OTEL_EXPORTER_OTLP_ENDPOINT); setting it turns tracing on", Commands: "dev api worker", set: str(func(c *Config) *string { return &c.OTelTracesEndpoint })},
+	{Flag: "otel-exporter-otlp-protocol", Env: "OTEL_EXPORTER_OTLP_PROTOCOL", Default: "http/protobuf", Help: "http/protobuf or grpc: how traces are sent to the collector", Commands: "dev api worker", set: str(func(c *Config) *string { return &c.OTelProtocol })},
+}
+
+// renamed are environment variables Throughgate once read under other
+// names. One still set is an error rather than silently ignored: a
+// deployment that set TEMPORAL_TLS_CERT would otherwise dial without its
+// certificate.
+var renamed = map[string]string{
+	"TEMPORAL_TLS_CERT": "TEMPORAL_TLS_CLIENT_CERT_PATH",
+	"TEMPORAL_TLS_KEY":  "TEMPORAL_TLS_CLIENT_KEY_PATH",
+	"TEMPORAL_TLS_CA":   "TEMPORAL_TLS_SERVER_CA_CERT_PATH",
 }
 
 // Load reads settings for a subcommand from args and the environment.
-func Load(command string, args []string, getenv func(string) string) (Config, error) {
+// lookupEnv is os.LookupEnv, or a stand-in in tests: a variable that is set
+// but empty overrides the default with the empty value.
+func Load(command string, args []string, lookupEnv func(string) (string, bool)) (Config, error) {
 	var c Config
+	for _, old := range slices.Sorted(maps.Keys(renamed)) {
+		if _, set := lookupEnv(old); set {
+			return c, fmt.Errorf("%s is now called %s (the Temporal SDK's name): rename it", old, renamed[old])
+		}
+	}
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	values := map[string]*string{}
 	for _, s := range Settings {
 		v := s.Default
-		if e := getenv(s.Env); e != "" {
+		if e, set := lookupEnv(s.Env); set {
 			v = e
 		}
 		values[s.Flag] = fs.String(s.Flag, v, s.Help)
@@ -201,6 +281,23 @@ func (c *Config) finish() error {
 			return fmt.Errorf("%s %q must be host:port, e.g. 127.0.0.1:8080", a.name, a.addr)
 		}
 	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return fmt.Errorf("METRICS_ADDR %q must be host:port, e.g. 0.0.0.0:9090, or empty for none", c.MetricsAddr)
+		}
+	}
+	switch strings.ToLower(c.TemporalTLS) { // the SDK's envconfig reads 1 and 0 too
+	case "":
+	case "true", "1":
+		c.TemporalTLS = "true"
+	case "false", "0":
+		c.TemporalTLS = "false"
+	default:
+		return fmt.Errorf("TEMPORAL_TLS must be true or false (or empty: on with an API key or a TLS file), not %q", c.TemporalTLS)
+	}
+	if (c.TemporalTLSClientCertPath == "") != (c.TemporalTLSClientKeyPath == "") {
+		return fmt.Errorf("TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH go together: give both or neither")
+	}
 	for _, p := range []struct {
 		name string
 		v    int
@@ -223,6 +320,9 @@ func (c *Config) finish() error {
 	default:
 		return fmt.Errorf("LOG_LEVEL must be debug, info, warn or error, not %q", c.LogLevel)
 	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("LOG_FORMAT must be text or json, not %q", c.LogFormat)
+	}
 	if c.DatabaseURL != "" {
 		if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 			return fmt.Errorf("DATABASE_URL must be a postgres:// URL")
@@ -234,8 +334,14 @@ func (c *Config) finish() error {
 	if c.OIDCIssuer != "" && c.OIDCClientID == "" {
 		return fmt.Errorf("OIDC_CLIENT_ID is required with OIDC_ISSUER")
 	}
+	if c.TrustProxyHeaders {
+		return fmt.Errorf("TRUST_PROXY_HEADERS=true believed X-Forwarded-For from any client: list your reverse proxies' addresses in TRUSTED_PROXIES (CIDRs) instead, and drop TRUST_PROXY_HEADERS")
+	}
 	if c.SessionIdle > c.SessionMax {
 		return fmt.Errorf("SESSION_IDLE (%s) cannot be longer than SESSION_MAX (%s)", c.SessionIdle, c.SessionMax)
+	}
+	if err := c.checkTracing(); err != nil {
+		return err
 	}
 	c.BaseURL = strings.TrimSuffix(c.BaseURL, "/")
 	if abs, err := filepath.Abs(c.DataDir); err == nil {

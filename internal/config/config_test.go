@@ -11,7 +11,10 @@ import (
 	"github.com/throughgate/throughgate/resettlement"
 )
 
-func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+// env stands in for os.LookupEnv: a key present in m is set, even to "".
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
 
 func TestLoadPrecedenceAndDefaults(t *testing.T) {
 	c, err := Load("dev", []string{"--http-addr", "127.0.0.1:9000"}, env(map[string]string{"HTTP_ADDR": "127.0.0.1:7000", "PG_PORT": "6000"}))
@@ -23,6 +26,52 @@ func TestLoadPrecedenceAndDefaults(t *testing.T) {
 	}
 	if !filepath.IsAbs(c.DataDir) {
 		t.Errorf("data dir %q not absolute", c.DataDir)
+	}
+}
+
+// A variable set to the empty string means empty, not "use the default":
+// SMTP_AUTH= selects no AUTH, while an unset SMTP_AUTH keeps plain.
+func TestEmptyVariableMeansEmpty(t *testing.T) {
+	c, err := Load("worker", nil, env(map[string]string{"SMTP_AUTH": "", "SMTP_FROM": ""}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SMTPAuth != "" || c.SMTPFrom != "" {
+		t.Errorf("SMTP_AUTH %q, SMTP_FROM %q: want both empty", c.SMTPAuth, c.SMTPFrom)
+	}
+	c, err = Load("worker", nil, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SMTPAuth != "plain" || c.SMTPFrom == "" {
+		t.Errorf("unset: SMTP_AUTH %q, SMTP_FROM %q: want the defaults", c.SMTPAuth, c.SMTPFrom)
+	}
+	// An empty number is an error, not silently the default.
+	if _, err := Load("worker", nil, env(map[string]string{"SMTP_PORT": ""})); err == nil || !strings.Contains(err.Error(), `SMTP_PORT must be a whole number, not ""`) {
+		t.Errorf("empty SMTP_PORT: %v", err)
+	}
+}
+
+// The Temporal client's settings are the SDK's names; TEMPORAL_TLS takes
+// the SDK's spellings of true and false.
+func TestTemporalSettings(t *testing.T) {
+	c, err := Load("worker", nil, env(map[string]string{
+		"TEMPORAL_ADDRESS": "eu-west-2.aws.api.temporal.io:7233", "TEMPORAL_NAMESPACE": "throughgate.a1b2c",
+		"TEMPORAL_API_KEY": "key-123", "TEMPORAL_TLS": "1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TemporalAddress != "eu-west-2.aws.api.temporal.io:7233" || c.TemporalNamespace != "throughgate.a1b2c" || c.TemporalAPIKey != "key-123" || c.TemporalTLS != "true" {
+		t.Errorf("got %+v", c)
+	}
+	var b bytes.Buffer
+	c.Print(&b, "worker")
+	if strings.Contains(b.String(), "key-123") {
+		t.Errorf("API key printed:\n%s", b.String())
+	}
+	c, err = Load("api", []string{"--temporal-tls", "FALSE"}, env(nil))
+	if err != nil || c.TemporalTLS != "false" {
+		t.Errorf("--temporal-tls FALSE: %q, %v", c.TemporalTLS, err)
 	}
 }
 
@@ -39,6 +88,12 @@ func TestLoadRejectsBadSettings(t *testing.T) {
 		{nil, map[string]string{"DATABASE_URL": "mysql://x"}, "DATABASE_URL must be a postgres:// URL"},
 		{nil, map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL must be"},
 		{[]string{"extra"}, nil, `unexpected argument "extra"`},
+		{nil, map[string]string{"LOG_FORMAT": "xml"}, `LOG_FORMAT must be text or json, not "xml"`},
+		{nil, map[string]string{"METRICS_ADDR": "9090"}, `METRICS_ADDR "9090" must be host:port`},
+		{nil, map[string]string{"TEMPORAL_TLS": "yes"}, `TEMPORAL_TLS must be true or false`},
+		{nil, map[string]string{"TEMPORAL_TLS_CLIENT_CERT_PATH": "/tls/tls.crt"}, "TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH go together"},
+		{nil, map[string]string{"TEMPORAL_TLS_CERT": "/tls/tls.crt"}, "TEMPORAL_TLS_CERT is now called TEMPORAL_TLS_CLIENT_CERT_PATH"},
+		{nil, map[string]string{"TEMPORAL_TLS_CA": ""}, "TEMPORAL_TLS_CA is now called TEMPORAL_TLS_SERVER_CA_CERT_PATH"},
 	}
 	for _, tt := range tests {
 		_, err := Load("dev", tt.args, env(tt.env))

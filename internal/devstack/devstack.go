@@ -15,8 +15,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -28,12 +30,15 @@ import (
 
 	"github.com/throughgate/throughgate/internal/app"
 	"github.com/throughgate/throughgate/internal/casework"
+	"github.com/throughgate/throughgate/internal/codec"
 	"github.com/throughgate/throughgate/internal/config"
 	"github.com/throughgate/throughgate/internal/devsmtp"
 	"github.com/throughgate/throughgate/internal/httpserver"
 	"github.com/throughgate/throughgate/internal/mail"
+	"github.com/throughgate/throughgate/internal/otel"
 	"github.com/throughgate/throughgate/internal/pgcluster"
 	"github.com/throughgate/throughgate/internal/postgres"
+	"github.com/throughgate/throughgate/internal/prometheus"
 	"github.com/throughgate/throughgate/internal/temporalserver"
 	"github.com/throughgate/throughgate/workflows"
 )
@@ -48,7 +53,16 @@ type Dev struct {
 	SMTP     *devsmtp.Server
 	Worker   worker.Worker
 	Cases    *casework.Service
+	Metrics  *prometheus.Registry
 	URL      string // the API's base address
+	// MetricsURL is the operations listener's base address (/metrics,
+	// /healthz, /readyz); "" when METRICS_ADDR is not set.
+	MetricsURL string
+	// Tracing is OpenTelemetry's tracing (OTEL_*); nil when off.
+	Tracing *otel.Tracing
+	// Codec encrypts every Temporal payload (PAYLOAD_KEYS, else the key the
+	// stack keeps in DATA_DIR/payload-keys).
+	Codec *codec.Codec
 
 	logger                 *slog.Logger
 	smtpUser, smtpPassword string
@@ -66,16 +80,44 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *Dev,
 			_ = d.Stop()
 		}
 	}()
+	if cfg.PayloadKeys == "" {
+		if cfg.PayloadKeys, err = payloadKeys(cfg.DataDir); err != nil {
+			return nil, err
+		}
+		d.Config.PayloadKeys = cfg.PayloadKeys
+	}
+	if d.Codec, err = app.PayloadCodec(cfg.PayloadKeys); err != nil {
+		return nil, err
+	}
 	ln, err := app.Listen(cfg.HTTPAddr)
 	if err != nil {
 		return nil, err
 	}
 	d.stop = append(d.stop, func() error { ln.Close(); return nil })
 	d.URL = "http://" + ln.Addr().String()
+	ops, err := app.ListenOps(cfg.MetricsAddr)
+	if err != nil {
+		return nil, err
+	}
+	if ops != nil {
+		d.stop = append(d.stop, func() error { ops.Close(); return nil })
+		d.MetricsURL = "http://" + ops.Addr().String()
+	}
 
 	dbURL := cfg.DatabaseURL
 	if dbURL == "" {
-		d.PG, err = pgcluster.Start(ctx, pgcluster.Options{Dir: filepath.Join(cfg.DataDir, "postgres"), Port: cfg.PGPort, Logger: logger})
+		// As root, the server runs as the postgres user: when it cannot
+		// reach DATA_DIR (root's home is 0700), the data lives under
+		// /var/tmp/throughgate-0/ instead, linked from DATA_DIR/postgres.
+		pgDir, err := pgcluster.ReachableDir(filepath.Join(cfg.DataDir, "postgres"))
+		if err != nil {
+			return nil, err
+		}
+		if pgDir != filepath.Join(cfg.DataDir, "postgres") {
+			logger.Info("PostgreSQL runs as the postgres user, which cannot reach the data directory: its data lives elsewhere",
+				"dir", pgDir, "linked_from", filepath.Join(cfg.DataDir, "postgres"))
+		}
+		d.PG, err = pgcluster.Start(ctx, pgcluster.Options{Dir: pgDir, Port: cfg.PGPort, Logger: logger})
 		if err != nil {
 			return nil, err
 		}
@@ -123,7 +165,22 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *Dev,
 	}
 	d.stop = append(d.stop, d.SMTP.Close)
 
-	d.Client, err = app.DialTemporal(ctx, cfg, d.Temporal.HostPort(), logger)
+	// Every metric of the production processes, in one registry: the
+	// Temporal SDK's, the HTTP server's and the read model's.
+	d.Metrics = prometheus.New(app.Version(), logger)
+	temporalMetrics, stopMetrics := d.Metrics.Temporal()
+	d.stop = append(d.stop, func() error { stopMetrics(); return nil })
+	d.Metrics.ReadModel(d.DB.ReadModelMetrics, prometheus.ReadModelTTL)
+	// Tracing, when OTEL_* turn it on, as the api and worker trace.
+	d.Tracing, err = otel.Start(ctx, app.TracingOptions(cfg, "throughgate-dev"), logger)
+	if err != nil {
+		return nil, err
+	}
+	d.stop = append(d.stop, func() error { d.Tracing.ShutdownLater(logger)(); return nil })
+	// The embedded server: plain gRPC on loopback, whatever TEMPORAL_TLS_* say.
+	d.Client, err = app.DialTemporal(ctx, client.Options{HostPort: d.Temporal.HostPort(), Namespace: cfg.TemporalNamespace,
+		DataConverter: d.Codec.DataConverter()},
+		temporalMetrics, d.Tracing, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -141,15 +198,18 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *Dev,
 		return nil, err
 	}
 	d.stop = append(d.stop, app.StartSender(d.DB, sender, cfg.SMTPFrom, logger))
+	stopRegrader := app.StartRegrader(d.DB, logger)
+	d.stop = append(d.stop, func() error { stopRegrader(); return nil })
 
 	d.Cases = &casework.Service{DB: d.DB, Temporal: d.Client, Policy: cfg.Policy}
 	checks := app.Checks(d.DB, d.Client, cfg.TemporalNamespace, smtpDial(d.SMTP.Addr()))
-	h := app.HTTPHandler(d.DB, d.Client, cfg, checks, d.SMTP.Handler(), logger)
+	h := app.HTTPHandler(d.DB, d.Client, cfg, checks, d.SMTP.Handler(), d.Metrics.HTTP(), d.Tracing, logger)
 	sctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	d.served = make(chan error, 1)
 	go func() { d.served <- app.Serve(sctx, ln, h) }()
 	d.stop = append(d.stop, func() error { cancel(); return <-d.served })
+	app.ServeOps(sctx, ops, httpserver.Ops(d.Metrics.Handler(), checks, app.Version(), logger), logger)
 
 	if err := waitReady(ctx, checks); err != nil {
 		return nil, err
@@ -239,4 +299,24 @@ func smtpDial(addr string) func(context.Context) error {
 		_, _ = conn.Write([]byte("QUIT\r\n"))
 		return nil
 	}
+}
+
+// payloadKeys is the dev stack's own payload key, made at its first start
+// and kept beside its data (0600), so the cases' histories stay readable
+// across restarts.
+func payloadKeys(dataDir string) (string, error) {
+	path := filepath.Join(dataDir, "payload-keys")
+	if b, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	k, err := codec.NewKey("dev-1")
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return "", err
+	}
+	return k.String(), os.WriteFile(path, []byte(k.String()+"\n"), 0o600)
 }

@@ -1,8 +1,10 @@
 // Package httpserver is Throughgate's HTTP server: the middleware every
-// request passes (request id, one log line, security headers), the health
-// endpoints, the sign-in rate limit, and the two surfaces mounted side by
-// side: the JSON API (package api) under /api/v1 and the pages (package
-// web) at /. Both call the application service, internal/casework.
+// request passes (request id, one log line and its metrics, security
+// headers), the health endpoints, the sign-in rate limit, and the two
+// surfaces mounted side by side: the JSON API (package api) under /api/v1 and
+// the pages (package web) at /. Both call the application service,
+// internal/casework. Ops (ops.go) is the operations listener's handler:
+// /metrics, /healthz and /readyz off the public port.
 package httpserver
 
 import (
@@ -14,6 +16,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/go-chi/httprate"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/throughgate/throughgate/api"
 	"github.com/throughgate/throughgate/internal/auth"
@@ -37,12 +40,37 @@ type Deps struct {
 	Sessions *auth.Sessions
 	// OIDC, when set, offers single sign-on at /auth/oidc/login.
 	OIDC *auth.OIDC
-	// TrustProxyHeaders takes the client address from X-Forwarded-For or
-	// X-Real-IP. Only behind a proxy that sets them: anyone can send them.
-	TrustProxyHeaders bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed (TRUSTED_PROXIES); nil: none, the client address is the
+	// peer's (auth.TrustedProxies.ClientAddress).
+	TrustedProxies auth.TrustedProxies
 	// SignInLimit is how many sign-in attempts one client address may make
 	// a minute, through the API and the pages together (0: 10).
 	SignInLimit int
+	// Version is the build's version, in /healthz's answer.
+	Version string
+	// Metrics, when set, is told of every request: the Prometheus request
+	// metrics (package prometheus).
+	Metrics RequestObserver
+	// Trace, when set, traces every request: OpenTelemetry's server span
+	// (package otel).
+	Trace RequestTracer
+	// Codec, when set, serves the Temporal UI's codec server (api/codec.go)
+	// to CodecOrigin.
+	Codec       converter.PayloadCodec
+	CodecOrigin string
+}
+
+// RequestObserver records each answered request by its chi route pattern.
+type RequestObserver interface {
+	ObserveRequest(method, route string, status int, elapsed time.Duration)
+}
+
+// RequestTracer begins a request's trace span, returning the request that
+// carries it to the handlers (and so to the Temporal client), and end,
+// called once the request is answered with its chi route pattern and status.
+type RequestTracer interface {
+	StartRequest(r *http.Request) (_ *http.Request, end func(route string, status int))
 }
 
 // New builds the whole HTTP handler.
@@ -53,12 +81,10 @@ func New(d Deps) http.Handler {
 	}
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID)
-	if d.TrustProxyHeaders {
-		r.Use(middleware.RealIP)
-	}
-	r.Use(requestLog(logger), middleware.Recoverer, securityHeaders)
-	r.Get("/healthz", healthz)
-	r.Get("/readyz", readyz(d.Checks))
+	r.Use(d.TrustedProxies.Middleware) // the client address, once: auth.ClientIP
+	r.Use(requestLog(logger, d.Metrics, d.Trace), middleware.Recoverer, securityHeaders)
+	r.Get("/healthz", healthz(d.Version))
+	r.Get("/readyz", readyz(d.Checks, adminOf(d.Auth)))
 	if d.Mailbox != nil {
 		r.Handle("/dev/mail", d.Mailbox)
 		r.Handle("/dev/mail.json", d.Mailbox)
@@ -71,7 +97,8 @@ func New(d Deps) http.Handler {
 		httprate.WithLimitHandler(func(w http.ResponseWriter, _ *http.Request) {
 			api.WriteProblem(w, http.StatusTooManyRequests, "Too many sign-in attempts from this address. Wait a minute and try again.")
 		}))
-	api.Routes(r, api.Deps{Cases: d.Cases, DB: d.DB, Logger: logger, Auth: d.Auth, Sessions: d.Sessions, SignInRate: signInRate})
+	api.Routes(r, api.Deps{Cases: d.Cases, DB: d.DB, Logger: logger, Auth: d.Auth, Sessions: d.Sessions, SignInRate: signInRate,
+		Codec: d.Codec, CodecOrigin: d.CodecOrigin})
 	web.Routes(r, web.Deps{Cases: d.Cases, Auth: d.Auth, Sessions: d.Sessions, OIDC: d.OIDC, Mailbox: d.Mailbox != nil,
 		SignInRate: signInRate, Logger: logger})
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
@@ -83,24 +110,34 @@ func New(d Deps) http.Handler {
 	return r
 }
 
-// requestLog writes one structured line per request. It logs the route
-// pattern, not the raw path, so no identifier typed into a URL lands in logs.
-func requestLog(logger *slog.Logger) func(http.Handler) http.Handler {
+// requestLog writes one structured line per request, and tells metrics and
+// tracer (when set) of it. It logs the route pattern, not the raw path, so
+// no identifier typed into a URL lands in logs, a metric's label or a span.
+func requestLog(logger *slog.Logger, metrics RequestObserver, tracer RequestTracer) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
+			endSpan := func(string, int) {}
+			if tracer != nil {
+				r, endSpan = tracer.StartRequest(r)
+			}
 			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 			next.ServeHTTP(ww, r)
 			route := chi.RouteContext(r.Context()).RoutePattern()
 			if route == "" {
 				route = "unmatched"
 			}
+			elapsed := time.Since(start)
+			if metrics != nil {
+				metrics.ObserveRequest(r.Method, route, ww.Status(), elapsed)
+			}
+			endSpan(route, ww.Status())
 			level := slog.LevelInfo
 			if route == "/healthz" || route == "/readyz" {
 				level = slog.LevelDebug
 			}
 			attrs := []any{"method", r.Method, "route", route, "status", ww.Status(),
-				"bytes", ww.BytesWritten(), "ms", time.Since(start).Milliseconds(), "request_id", middleware.GetReqID(r.Context())}
+				"bytes", ww.BytesWritten(), "ms", elapsed.Milliseconds(), "request_id", middleware.GetReqID(r.Context())}
 			logger.Log(r.Context(), level, "request", attrs...)
 		})
 	}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	netmail "net/mail"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -42,11 +44,18 @@ type Config struct {
 	AllowInsecure bool   // required, with a loopback Host, for TLSMode "none"
 
 	Auth               string // "", "plain", "login", "xoauth2", "oauthbearer"
-	Username, Password string // for xoauth2/oauthbearer Password is the OAuth access token
+	Username, Password string // for xoauth2/oauthbearer Password is a static OAuth access token
+
+	// OAuth client credentials (RFC 6749 §4.4), for xoauth2/oauthbearer
+	// instead of a static token in Password: the sender fetches access
+	// tokens from OAuthTokenURL, caches each until shortly before it
+	// expires, and fetches a new one when the server rejects it.
+	OAuthTokenURL, OAuthClientID, OAuthClientSecret, OAuthScope string
+	OAuthHTTPClient                                             *http.Client // nil: a client with Timeout
 
 	From, ReplyTo string
 
-	RatePerMinute int            // most messages per minute across all Send calls; 0 = unlimited
+	RatePerMinute int            // most messages per minute across all Send calls (not SendGated's); 0 = unlimited
 	RootCAs       *x509.CertPool // nil = system roots; the dev server's pool in development
 	Timeout       time.Duration  // per command; 0 = DefaultTimeout
 }
@@ -107,6 +116,7 @@ func (c Config) Validate() error {
 		add(`SMTP_TLS must be "starttls", "implicit" or "none", got %q`, c.TLSMode)
 	}
 
+	oauth := c.OAuthTokenURL != "" || c.OAuthClientID != "" || c.OAuthClientSecret != "" || c.OAuthScope != ""
 	switch a := c.auth(); a {
 	case AuthNone:
 		if c.Username != "" || c.Password != "" {
@@ -116,15 +126,38 @@ func (c Config) Validate() error {
 		if c.Username == "" {
 			add("SMTP_USERNAME is required when SMTP_AUTH is %q", a)
 		}
-		if c.Password == "" {
-			if a == AuthXOAUTH2 || a == AuthOAuthBearer {
-				add("SMTP_PASSWORD (the OAuth access token) is required when SMTP_AUTH is %q", a)
-			} else {
-				add("SMTP_PASSWORD is required when SMTP_AUTH is %q", a)
-			}
+		isOAuth := a == AuthXOAUTH2 || a == AuthOAuthBearer
+		switch {
+		case isOAuth && c.Password != "" && c.OAuthTokenURL != "":
+			add("SMTP_PASSWORD (a static OAuth access token) and SMTP_OAUTH_TOKEN_URL are both set: set one")
+		case isOAuth && c.Password == "" && c.OAuthTokenURL == "":
+			add("SMTP_PASSWORD (the OAuth access token) is required when SMTP_AUTH is %q, unless SMTP_OAUTH_TOKEN_URL names a token endpoint to fetch tokens from", a)
+		case !isOAuth && c.Password == "":
+			add("SMTP_PASSWORD is required when SMTP_AUTH is %q", a)
+		}
+		if oauth && !isOAuth {
+			add(`SMTP_OAUTH_* settings are set but SMTP_AUTH is %q: set SMTP_AUTH to "xoauth2" or "oauthbearer" (or unset them)`, a)
 		}
 	default:
 		add(`SMTP_AUTH must be "", "plain", "login", "xoauth2" or "oauthbearer", got %q`, c.Auth)
+	}
+	if oauth && c.auth() == AuthNone {
+		add(`SMTP_OAUTH_* settings are set but SMTP_AUTH is empty: set SMTP_AUTH to "xoauth2" or "oauthbearer"`)
+	}
+	if oauth {
+		if c.OAuthTokenURL == "" {
+			add("SMTP_OAUTH_TOKEN_URL is required with SMTP_OAUTH_CLIENT_ID / SMTP_OAUTH_CLIENT_SECRET / SMTP_OAUTH_SCOPE")
+		} else if u, err := url.Parse(c.OAuthTokenURL); err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname()))) {
+			// The client secret travels in the request: never in clear
+			// beyond this machine.
+			add("SMTP_OAUTH_TOKEN_URL %q must be an https:// URL (http:// only to a loopback host)", c.OAuthTokenURL)
+		}
+		if c.OAuthClientID == "" {
+			add("SMTP_OAUTH_CLIENT_ID is required with SMTP_OAUTH_TOKEN_URL")
+		}
+		if c.OAuthClientSecret == "" {
+			add("SMTP_OAUTH_CLIENT_SECRET is required with SMTP_OAUTH_TOKEN_URL")
+		}
 	}
 
 	if strings.TrimSpace(c.From) == "" {

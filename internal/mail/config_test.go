@@ -5,6 +5,14 @@ import (
 	"testing"
 )
 
+// oauth sets up XOAUTH2 with client credentials from tokenURL.
+func oauth(tokenURL string) func(*Config) {
+	return func(c *Config) {
+		c.Auth, c.Username = "xoauth2", "throughgate@example.gov.uk"
+		c.OAuthTokenURL, c.OAuthClientID, c.OAuthClientSecret = tokenURL, "app", "secret"
+	}
+}
+
 func TestValidate(t *testing.T) {
 	good := Config{Host: "smtp.example.gov.uk", From: "Throughgate <noreply@example.gov.uk>"}
 	if err := good.Validate(); err != nil {
@@ -38,6 +46,14 @@ func TestValidate(t *testing.T) {
 		{"xoauth2 without token", func(c *Config) { c.Auth, c.Username = "XOAUTH2", "u" }, "SMTP_PASSWORD (the OAuth access token) is required"},
 		{"credentials without auth", func(c *Config) { c.Username, c.Password = "u", "p" }, "SMTP_AUTH is empty"},
 		{"negative rate", func(c *Config) { c.RatePerMinute = -1 }, "SMTP_RATE_PER_MINUTE must not be negative"},
+		{"oauth client", oauth("https://login.example/token"), ""},
+		{"oauth client to loopback http", oauth("http://127.0.0.1:9/token"), ""},
+		{"oauth client over http", oauth("http://login.example/token"), `SMTP_OAUTH_TOKEN_URL "http://login.example/token" must be an https:// URL`},
+		{"oauth client and static token", func(c *Config) { oauth("https://login.example/token")(c); c.Password = "tok" }, "both set"},
+		{"oauth client without id", func(c *Config) { oauth("https://login.example/token")(c); c.OAuthClientID = "" }, "SMTP_OAUTH_CLIENT_ID is required"},
+		{"oauth client without secret", func(c *Config) { oauth("https://login.example/token")(c); c.OAuthClientSecret = "" }, "SMTP_OAUTH_CLIENT_SECRET is required"},
+		{"oauth id without url", func(c *Config) { c.Auth, c.Username, c.Password, c.OAuthClientID = "xoauth2", "u", "tok", "app" }, "SMTP_OAUTH_TOKEN_URL is required"},
+		{"oauth client with plain", func(c *Config) { oauth("https://login.example/token")(c); c.Auth, c.Password = "plain", "p" }, `SMTP_OAUTH_* settings are set but SMTP_AUTH is "plain"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -16,9 +16,14 @@
 //   - Sending. A Sender (built from a validated Config) delivers a batch of
 //     Messages over one go-mail connection: STARTTLS required by default,
 //     certificate verified, SMTP AUTH PLAIN/LOGIN/XOAUTH2/OAUTHBEARER, an
-//     optional per-minute rate limit. Each message carries the Message-ID the
-//     outbox chose, so a retry after an ambiguous failure is recognisably the
-//     same email. Send returns one error per message; IsPermanent says
+//     optional per-minute rate limit (the outbox replaces it with one shared
+//     by every worker, through SendGated). For XOAUTH2/OAUTHBEARER the
+//     access token is either static (SMTP_PASSWORD) or fetched with the
+//     OAuth client credentials grant (ClientCredentials: cached until
+//     shortly before it expires, fetched again once when the server
+//     rejects it). Each message carries the Message-ID the outbox chose, so
+//     a retry after an ambiguous failure is recognisably the same email.
+//     Send returns one error per message; IsPermanent says
 //     whether the outbox should give up (5xx, bad credentials, malformed
 //     message) or retry with backoff (4xx, network, timeouts). Check does
 //     everything but send, for the readiness probe.

@@ -17,12 +17,19 @@ type AuthError struct {
 	Username  string
 	Code      int  // the server's reply code, 0 if the client gave up first
 	Temporary bool // 4xx, e.g. 454 "temporary authentication failure"
-	Err       error
+	// OAuthClient: the rejected token came from the SMTP_OAUTH_* client
+	// credentials (by the time the error reaches a caller, a fresh one was
+	// rejected too).
+	OAuthClient bool
+	Err         error
 }
 
 func (e *AuthError) Error() string {
 	if e.Temporary {
 		return fmt.Sprintf("SMTP authentication for user %q failed temporarily: %v", e.Username, e.Err)
+	}
+	if e.OAuthClient {
+		return fmt.Sprintf("SMTP authentication failed for user %q with an access token from SMTP_OAUTH_TOKEN_URL (check SMTP_USERNAME, and that the SMTP_OAUTH_CLIENT_ID application may send as it with SMTP_OAUTH_SCOPE): %v", e.Username, e.Err)
 	}
 	return fmt.Sprintf("SMTP authentication failed for user %q (check SMTP_USERNAME / SMTP_PASSWORD): %v", e.Username, e.Err)
 }
@@ -90,6 +97,10 @@ func IsPermanent(err error) bool {
 	var ae *AuthError
 	if errors.As(err, &ae) {
 		return !ae.Temporary
+	}
+	var te *TokenError
+	if errors.As(err, &te) {
+		return !te.Temporary
 	}
 	var ie *InvalidMessageError
 	if errors.As(err, &ie) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	netmail "net/mail"
 	"net/textproto"
 	"slices"
@@ -46,6 +47,7 @@ type Sender struct {
 	cfg     Config
 	logger  *slog.Logger
 	limiter *rate.Limiter // nil when unlimited
+	tokens  TokenSource   // the access token, for xoauth2/oauthbearer
 }
 
 // NewSender checks the configuration and prepares a sender. It does not
@@ -63,8 +65,24 @@ func NewSender(cfg Config, logger *slog.Logger) (*Sender, error) {
 		// what relays with per-minute quotas (Microsoft 365: 30/min) enforce.
 		s.limiter = rate.NewLimiter(rate.Every(time.Minute/time.Duration(cfg.RatePerMinute)), 1)
 	}
+	switch cfg.auth() {
+	case AuthXOAUTH2, AuthOAuthBearer:
+		if cfg.OAuthTokenURL == "" {
+			s.tokens = staticToken(cfg.Password)
+			break
+		}
+		hc := cfg.OAuthHTTPClient
+		if hc == nil {
+			hc = &http.Client{Timeout: cfg.timeout()}
+		}
+		s.tokens = &ClientCredentials{TokenURL: cfg.OAuthTokenURL, ClientID: cfg.OAuthClientID,
+			ClientSecret: cfg.OAuthClientSecret, Scope: cfg.OAuthScope, HTTPClient: hc}
+	}
 	return s, nil
 }
+
+// RatePerMinute is the configured limit (SMTP_RATE); 0 means none.
+func (s *Sender) RatePerMinute() int { return s.cfg.RatePerMinute }
 
 // Check dials the relay and goes as far as a send would before MAIL FROM:
 // EHLO, STARTTLS (or implicit TLS) with certificate verification, and AUTH;
@@ -92,6 +110,21 @@ const maxRedials = 2
 // failure, because it may have been delivered and the outbox's retry will
 // carry the same Message-ID.
 func (s *Sender) Send(ctx context.Context, msgs ...Message) []error {
+	return s.SendGated(ctx, nil, msgs...)
+}
+
+// A Gate is asked once before message i of a batch goes on the wire, when
+// the connection is ready, so that a wait it imposes is not lengthened by
+// the dial and nothing it hands out is spent on a relay that cannot be
+// reached. It may wait — the outbox takes a slot of the rate shared by
+// every sender there — or refuse, and its error becomes that message's
+// (temporary unless IsPermanent says otherwise).
+type Gate func(ctx context.Context, i int) error
+
+// SendGated is Send with a Gate asked before each message. A gate takes the
+// place of this Sender's own RatePerMinute limit: pacing is then the
+// gate's. A nil gate is Send.
+func (s *Sender) SendGated(ctx context.Context, gate Gate, msgs ...Message) []error {
 	errs := make([]error, len(msgs))
 	built := make([]*gomail.Msg, len(msgs))
 	pending := 0
@@ -142,12 +175,13 @@ func (s *Sender) Send(ctx context.Context, msgs ...Message) []error {
 			fail(err)
 			continue
 		}
-		if s.limiter != nil {
+		if s.limiter != nil && gate == nil {
 			if err := s.limiter.Wait(ctx); err != nil {
 				fail(fmt.Errorf("waiting for a send slot (SMTP_RATE_PER_MINUTE=%d): %w", s.cfg.RatePerMinute, err))
 				continue
 			}
 		}
+		gated := gate == nil
 		for attempt := 0; ; attempt++ {
 			if c == nil {
 				if dials > maxRedials {
@@ -159,6 +193,13 @@ func (s *Sender) Send(ctx context.Context, msgs ...Message) []error {
 				dials++
 				if c, err = s.dial(ctx); err != nil {
 					c, dialError = nil, err
+					fail(err)
+					break
+				}
+			}
+			if !gated {
+				gated = true
+				if err := gate(ctx, i); err != nil {
 					fail(err)
 					break
 				}
@@ -291,10 +332,36 @@ func (s *Sender) tlsConfig() *tls.Config {
 	}
 }
 
-// dial connects, greets, secures and authenticates. A new go-mail Client is
-// made per connection: it is cheap, and it keeps per-connection state (the
-// raw socket, the auth tracker) out of anything shared between goroutines.
+// dial connects, greets, secures and authenticates. With OAuth client
+// credentials a token the server rejects is dropped and the dial made once
+// more with a fresh one: a token can be revoked, or expire early, before
+// the cache would replace it.
 func (s *Sender) dial(ctx context.Context) (*conn, error) {
+	token := ""
+	if s.tokens != nil {
+		var err error
+		if token, err = s.tokens.Token(ctx); err != nil {
+			return nil, err
+		}
+	}
+	c, err := s.dialWith(ctx, token)
+	var ae *AuthError
+	if _, fetched := s.tokens.(*ClientCredentials); fetched && errors.As(err, &ae) {
+		s.logger.Info("SMTP server rejected the OAuth access token; fetching a new one", "err", err)
+		s.tokens.Invalidate(token)
+		if token, err = s.tokens.Token(ctx); err != nil {
+			return nil, err
+		}
+		c, err = s.dialWith(ctx, token)
+	}
+	return c, err
+}
+
+// dialWith makes one connection, authenticating with token for the OAuth
+// mechanisms. A new go-mail Client is made per connection: it is cheap, and
+// it keeps per-connection state (the raw socket, the auth tracker) out of
+// anything shared between goroutines.
+func (s *Sender) dialWith(ctx context.Context, token string) (*conn, error) {
 	c := &conn{}
 	mode := s.cfg.mode()
 	tlsCfg := s.tlsConfig()
@@ -335,7 +402,7 @@ func (s *Sender) dial(ctx context.Context) (*conn, error) {
 	default:
 		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
 	}
-	if a := s.newAuth(); a != nil {
+	if a := s.newAuth(token); a != nil {
 		c.auth = a
 		opts = append(opts, gomail.WithSMTPAuthCustom(a))
 	}
@@ -373,7 +440,8 @@ func (s *Sender) dialError(ctx context.Context, addr string, c *conn, err error)
 			if errors.As(err, &tp) {
 				reply = serverReply{tp}
 			}
-			return &AuthError{Username: s.cfg.Username, Code: code, Temporary: code < 500, Err: reply}
+			_, fetched := s.tokens.(*ClientCredentials)
+			return &AuthError{Username: s.cfg.Username, Code: code, Temporary: code < 500, OAuthClient: fetched, Err: reply}
 		}
 		return fmt.Errorf("SMTP connection to %s lost during authentication: %w", addr, err)
 	}
@@ -406,7 +474,8 @@ func (r serverReply) Unwrap() error { return r.tp }
 
 // newAuth returns the SMTP AUTH mechanism for the configuration, wrapped so
 // that dialError can tell an authentication failure from a network one.
-func (s *Sender) newAuth() *trackingAuth {
+// token is the OAuth access token for XOAUTH2 and OAUTHBEARER.
+func (s *Sender) newAuth(token string) *trackingAuth {
 	host := strings.Trim(s.cfg.Host, "[]")
 	// Validate allows plaintext only to a loopback host, so go-mail's own
 	// "no password without TLS" guard may be relaxed there.
@@ -418,9 +487,9 @@ func (s *Sender) newAuth() *trackingAuth {
 	case AuthLogin:
 		return &trackingAuth{mech: "LOGIN", inner: smtp.LoginAuth(u, p, host, insecure)}
 	case AuthXOAUTH2:
-		return &trackingAuth{mech: "XOAUTH2", inner: smtp.XOAuth2Auth(u, p)}
+		return &trackingAuth{mech: "XOAUTH2", inner: smtp.XOAuth2Auth(u, token)}
 	case AuthOAuthBearer:
-		return &trackingAuth{mech: sasl.OAuthBearer, inner: newOAuthBearerAuth(u, p, host, s.cfg.port())}
+		return &trackingAuth{mech: sasl.OAuthBearer, inner: newOAuthBearerAuth(u, token, host, s.cfg.port())}
 	}
 	return nil
 }

@@ -378,3 +378,35 @@ func BenchmarkSend(b *testing.B) {
 		b.ReportMetric(float64(srv.Connections()-before), "conns")
 	})
 }
+
+// TestGateDecidesEachMessage: SendGated asks the gate once per message,
+// on a live connection; a refusal fails that message only, temporarily,
+// and the gate replaces the Sender's own rate limit.
+func TestGateDecidesEachMessage(t *testing.T) {
+	srv := startDev(t, devsmtp.Options{Username: "throughgate", Password: "dev"})
+	cfg := configFor(t, srv.Addr(), srv)
+	cfg.RatePerMinute = 60 // would hold three messages for two seconds
+	s := mustSender(t, cfg)
+	refused := errors.New("not this one")
+	var asked []int
+	start := time.Now()
+	errs := s.SendGated(context.Background(), func(_ context.Context, i int) error {
+		asked = append(asked, i)
+		if srv.Connections() != 1 {
+			t.Errorf("gate asked for message %d with %d connections open", i, srv.Connections())
+		}
+		if i == 1 {
+			return refused
+		}
+		return nil
+	}, msg(1), msg(2), msg(3))
+	if errs[0] != nil || errs[2] != nil || !errors.Is(errs[1], refused) || mail.IsPermanent(errs[1]) {
+		t.Errorf("errors %v; want the second refused, temporarily", errs)
+	}
+	if fmt.Sprint(asked) != "[0 1 2]" || len(srv.Messages()) != 2 {
+		t.Errorf("gate asked for %v, %d delivered; want [0 1 2] and 2", asked, len(srv.Messages()))
+	}
+	if el := time.Since(start); el > time.Second {
+		t.Errorf("took %s: the local rate limit applied under a gate", el)
+	}
+}

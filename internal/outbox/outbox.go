@@ -7,14 +7,24 @@
 //   - never lost: a row stays until it is sent or judged undeliverable;
 //     temporary failures retry with exponential backoff and jitter;
 //   - never sent twice by two senders: rows are claimed with FOR UPDATE SKIP
-//     LOCKED and a lease;
+//     LOCKED and a short lease (30 s) that the sender renews while it works
+//     on them, and it puts no message on the wire without at least half a
+//     lease in hand;
+//   - the rows of a sender that died are claimable again when its lease
+//     runs out, so another sender sends them within about a lease and a
+//     poll of the death;
 //   - a crash between sending and recording sends at most one duplicate,
-//     and it carries the same Message-ID (one per row), so mail clients and
-//     audits can recognise it.
+//     and it carries the same Message-ID (one per row, fixed at its first
+//     claim), so mail clients and audits can recognise it; a late record
+//     from a sender that lost its lease changes nothing;
+//   - SMTP_RATE is one limit for every sender on the database: each takes a
+//     slot from PostgreSQL (postgres.TakeSendSlot) before each message.
 package outbox
 
 import (
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,27 +32,39 @@ import (
 	"math/rand/v2"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 
 	tgmail "github.com/throughgate/throughgate/internal/mail"
 	"github.com/throughgate/throughgate/internal/postgres"
 )
 
-// Sender drains the outbox.
+// Sender drains the outbox. Several may run at once, in one process or in
+// many, against the same database. One Sender's Run or SendOnce calls must
+// not overlap.
 type Sender struct {
 	DB   *postgres.DB
 	Mail *tgmail.Sender
-	// Name identifies this sender in the record of attempts.
+	// Name identifies this sender in the record of attempts (a random
+	// suffix is added, so that a restarted process is another sender).
 	Name string
 	// From is the From address; its domain names the Message-IDs.
 	From string
-	// Batch is how many rows one claim takes and one SMTP connection sends.
+	// Batch is how many rows one claim takes and one SMTP connection sends
+	// (at most what Rate lets go in a Lease).
 	Batch int
-	// Lease is how long a claimed row is this sender's before another may
-	// take it over (it must cover a batch's sending).
+	// Lease is how long a claimed row is this sender's unless it renews
+	// it; it renews every third of a lease while it works on the rows. If
+	// it dies, its rows are claimable again at most Lease after its last
+	// renewal. Default 30 s.
 	Lease time.Duration
 	// Poll is how long to wait when the outbox is empty.
 	Poll time.Duration
+	// Rate is the most messages sent per RateWindow by every sender on
+	// the database together (SMTP_RATE, per minute); 0 means no limit.
+	// Messages leave at least RateWindow/Rate apart.
+	Rate       int
+	RateWindow time.Duration // default one minute
 	// RetryBase is the first retry's delay; each later one doubles, up to
 	// RetryMax, with ±20% jitter so a recovering server is not hit by a wave.
 	RetryBase, RetryMax time.Duration
@@ -50,14 +72,31 @@ type Sender struct {
 	// into an undeliverable one.
 	GiveUpAfter time.Duration
 	Logger      *slog.Logger
+
+	id string // Name and a random suffix: this run's name in claims
+
+	// crashBefore, in tests, runs before message i of a batch is put on
+	// the wire, with the batch's lease; it may stop the renewals and
+	// block, as a process that died there would.
+	crashBefore func(i int, l *lease)
 }
+
+// rateKey names the row of postgres' outbox_rate the senders share.
+const rateKey = "smtp"
+
+// errLeaseLost stops a message going out when its row may no longer be
+// this sender's: another sender may have taken it over.
+var errLeaseLost = errors.New("the lease on the outbox row ran out before sending (lost touch with the database?); another sender will send it")
 
 func (s *Sender) defaults() {
 	if s.Batch <= 0 {
 		s.Batch = 50
 	}
 	if s.Lease <= 0 {
-		s.Lease = 5 * time.Minute
+		s.Lease = 30 * time.Second
+	}
+	if s.RateWindow <= 0 {
+		s.RateWindow = time.Minute
 	}
 	if s.Poll <= 0 {
 		s.Poll = time.Second
@@ -77,6 +116,17 @@ func (s *Sender) defaults() {
 	if s.Name == "" {
 		s.Name = "sender"
 	}
+	if s.id == "" {
+		b := make([]byte, 4)
+		_, _ = crand.Read(b)
+		s.id = s.Name + "#" + hex.EncodeToString(b)
+	}
+}
+
+// ID is the name this sender's claims and attempts carry.
+func (s *Sender) ID() string {
+	s.defaults()
+	return s.id
 }
 
 // Run sends until ctx ends.
@@ -102,7 +152,15 @@ func (s *Sender) Run(ctx context.Context) error {
 // results. It returns how many rows it claimed.
 func (s *Sender) SendOnce(ctx context.Context) (int, error) {
 	s.defaults()
-	rows, err := s.DB.ClaimEmails(ctx, s.Batch, s.Lease)
+	n := s.Batch
+	if s.Rate > 0 {
+		// No more than the rate lets go in a lease: a batch holds its rows
+		// no longer than it must, and a slow rate does not keep one SMTP
+		// connection idling between messages for many minutes.
+		n = min(n, max(1, int(int64(s.Rate)*int64(s.Lease)/int64(s.RateWindow))))
+	}
+	claimedAt := time.Now()
+	rows, err := s.DB.ClaimEmails(ctx, postgres.Claim{By: s.id, N: n, Lease: s.Lease, MessageIDDomain: s.domain()})
 	if err != nil || len(rows) == 0 {
 		return 0, err
 	}
@@ -112,7 +170,7 @@ func (s *Sender) SendOnce(ctx context.Context) (int, error) {
 		m, err := s.render(r)
 		if err != nil {
 			// A row that cannot be rendered will never send: say so at once.
-			s.record(ctx, postgres.Outcome{ID: r.ID, Sender: s.Name, MessageID: s.messageID(r), Err: err, Permanent: true})
+			s.record(ctx, postgres.Outcome{ID: r.ID, Attempt: r.Attempts, Sender: s.id, MessageID: r.MessageID, Err: err, Permanent: true})
 			continue
 		}
 		msgs = append(msgs, m)
@@ -121,14 +179,47 @@ func (s *Sender) SendOnce(ctx context.Context) (int, error) {
 	if len(msgs) == 0 {
 		return len(rows), nil
 	}
+	l := s.hold(sendable, claimedAt)
+	defer l.stop()
+	gate := func(ctx context.Context, i int) error {
+		if s.crashBefore != nil {
+			s.crashBefore(i, l)
+		}
+		if !l.holds(sendable[i].ID) {
+			return errLeaseLost
+		}
+		if s.Rate > 0 {
+			_, wait, err := s.DB.TakeSendSlot(ctx, rateKey, s.RateWindow/time.Duration(s.Rate))
+			if err != nil {
+				return fmt.Errorf("taking a slot of the shared SMTP_RATE: %w", err)
+			}
+			if err := sleep(ctx, wait); err != nil {
+				return err
+			}
+			if !l.holds(sendable[i].ID) {
+				return errLeaseLost
+			}
+		}
+		return nil
+	}
 	start := time.Now()
-	errs := s.Mail.Send(ctx, msgs...)
+	errs := s.Mail.SendGated(ctx, gate, msgs...)
 	took := time.Since(start) / time.Duration(len(msgs))
 	for i, r := range sendable {
-		o := postgres.Outcome{ID: r.ID, Sender: s.Name, MessageID: msgs[i].MessageID, Err: errs[i], Took: took}
+		o := postgres.Outcome{ID: r.ID, Attempt: r.Attempts, Sender: s.id, MessageID: msgs[i].MessageID, Err: errs[i], Took: took}
+		if errors.Is(o.Err, errLeaseLost) {
+			// Never on the wire; the row is, or soon will be, another
+			// sender's to send.
+			s.Logger.Warn("outbox: email left to another sender", "outbox_id", r.ID, "err", o.Err)
+			continue
+		}
 		if o.Err != nil {
 			o.Permanent = tgmail.IsPermanent(o.Err) || time.Since(r.CreatedAt) > s.GiveUpAfter
 			o.RetryIn = s.backoff(r.Attempts)
+			if ctx.Err() != nil && !o.Permanent {
+				// Shutting down: let another sender have it at once.
+				o.RetryIn = 0
+			}
 			level := slog.LevelWarn
 			if o.Permanent {
 				level = slog.LevelError
@@ -141,6 +232,100 @@ func (s *Sender) SendOnce(ctx context.Context) (int, error) {
 	return len(rows), nil
 }
 
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// lease is a batch's hold on its rows: renewed every third of a lease
+// until stop, and trusted only while at least half a lease is left, so a
+// message put on the wire has that long to go before another sender could
+// take its row over.
+type lease struct {
+	s       *Sender
+	mu      sync.Mutex
+	ids     []int64
+	lost    map[int64]bool
+	until   time.Time // the lease ends no earlier than this, on our clock
+	done    chan struct{}
+	stopped chan struct{}
+	once    sync.Once
+}
+
+// hold starts renewing the lease on rows claimed at claimedAt.
+func (s *Sender) hold(rows []postgres.Claimed, claimedAt time.Time) *lease {
+	l := &lease{s: s, lost: map[int64]bool{}, until: claimedAt.Add(s.Lease), done: make(chan struct{}), stopped: make(chan struct{})}
+	for _, r := range rows {
+		l.ids = append(l.ids, r.ID)
+	}
+	go l.renew()
+	return l
+}
+
+func (l *lease) renew() {
+	defer close(l.stopped)
+	t := time.NewTicker(l.s.Lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.done:
+			return
+		case <-t.C:
+		}
+		l.mu.Lock()
+		var ids []int64
+		for _, id := range l.ids {
+			if !l.lost[id] {
+				ids = append(ids, id)
+			}
+		}
+		l.mu.Unlock()
+		asked := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), l.s.Lease/3)
+		renewed, err := l.s.DB.RenewClaims(ctx, l.s.id, ids, l.s.Lease)
+		cancel()
+		if err != nil {
+			l.s.Logger.Warn("outbox: renewing the lease on a batch failed; will retry", "err", err)
+			continue
+		}
+		kept := make(map[int64]bool, len(renewed))
+		for _, id := range renewed {
+			kept[id] = true
+		}
+		l.mu.Lock()
+		for _, id := range ids {
+			if !kept[id] {
+				l.lost[id] = true
+			}
+		}
+		l.until = asked.Add(l.s.Lease)
+		l.mu.Unlock()
+	}
+}
+
+// holds says whether the row may be put on the wire now.
+func (l *lease) holds(id int64) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return !l.lost[id] && time.Until(l.until) >= l.s.Lease/2
+}
+
+// stop ends the renewals (a sender that dies stops them too).
+func (l *lease) stop() {
+	l.once.Do(func() { close(l.done) })
+	<-l.stopped
+}
+
 // record writes an outcome, even if ctx is ending: the email has gone (or
 // not) whatever happens to this process now.
 func (s *Sender) record(ctx context.Context, o postgres.Outcome) {
@@ -148,7 +333,7 @@ func (s *Sender) record(ctx context.Context, o postgres.Outcome) {
 	defer cancel()
 	if err := s.DB.RecordOutcome(rctx, o); err != nil {
 		// The row stays 'sending' until its lease ends, then is sent
-		// again under the same Message-ID.
+		// again (if it was sent) under the same Message-ID.
 		s.Logger.Error("outbox: could not record an attempt; the email may be sent again", "outbox_id", o.ID, "err", err)
 	}
 }
@@ -164,16 +349,17 @@ func (s *Sender) backoff(attempts int) time.Duration {
 	return time.Duration(float64(d) * jitter)
 }
 
-// messageID is the row's one Message-ID: a re-send after a crash carries the
-// same one, so a duplicate is recognisable downstream.
-func (s *Sender) messageID(r postgres.Claimed) string {
-	domain := "throughgate.invalid"
+// domain is the right-hand side of the Message-IDs rows are given at their
+// first claim, <outbox-ID@domain>: the From address's domain. The id is
+// stored with the row, so a re-send after a crash, by whichever sender,
+// carries the same one even if the setting changed in between.
+func (s *Sender) domain() string {
 	if a, err := mail.ParseAddress(s.From); err == nil {
 		if i := strings.LastIndexByte(a.Address, '@'); i >= 0 {
-			domain = a.Address[i+1:]
+			return a.Address[i+1:]
 		}
 	}
-	return fmt.Sprintf("<outbox-%d@%s>", r.ID, domain)
+	return "throughgate.invalid"
 }
 
 // errUnknownTemplate marks a row no template can render.
@@ -181,7 +367,7 @@ var errUnknownTemplate = errors.New("unknown email template")
 
 // render turns a row into a message.
 func (s *Sender) render(r postgres.Claimed) (tgmail.Message, error) {
-	m := tgmail.Message{To: []string{r.Recipient}, MessageID: s.messageID(r),
+	m := tgmail.Message{To: []string{r.Recipient}, MessageID: r.MessageID,
 		Headers: map[string]string{"X-Throughgate-Kind": r.Kind}}
 	var err error
 	switch r.Template {
@@ -194,6 +380,11 @@ func (s *Sender) render(r postgres.Claimed) (tgmail.Message, error) {
 		var d tgmail.Digest
 		if err = json.Unmarshal(r.Data, &d); err == nil {
 			m.Subject, m.Text, m.HTML, err = tgmail.RenderDigest(d.RecipientName, d.Items, d.Day)
+		}
+	case "account": // about the person's own account (casework's sign-in and staff changes)
+		var a tgmail.Account
+		if err = json.Unmarshal(r.Data, &a); err == nil {
+			m.Subject, m.Text, m.HTML, err = tgmail.RenderAccount(a)
 		}
 	default:
 		err = fmt.Errorf("%w %q", errUnknownTemplate, r.Template)

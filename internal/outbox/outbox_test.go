@@ -6,17 +6,17 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
-	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/throughgate/throughgate/internal/devsmtp"
 	tgmail "github.com/throughgate/throughgate/internal/mail"
-	"github.com/throughgate/throughgate/internal/pgcluster"
 	"github.com/throughgate/throughgate/internal/postgres"
+	"github.com/throughgate/throughgate/internal/postgres/pgtest"
 	"github.com/throughgate/throughgate/resettlement"
 )
 
@@ -25,57 +25,14 @@ import (
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-var (
-	clusterOnce sync.Once
-	cluster     *pgcluster.Cluster
-	clusterErr  error
-	dbSeq       int
-	dbMu        sync.Mutex
-)
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if cluster != nil {
-		cluster.Stop(context.Background())
-	}
-	os.Exit(code)
-}
-
-// newDB returns a migrated database of its own on the package's cluster.
+// newDB returns a migrated database of its own (package pgtest), with a
+// case to hang emails on.
 func newDB(t testing.TB) *postgres.DB {
 	t.Helper()
-	clusterOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "outbox-pg-")
-		if err != nil {
-			clusterErr = err
-			return
-		}
-		os.Chmod(dir, 0o755)
-		ln, _ := net.Listen("tcp", "127.0.0.1:0")
-		port := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		cluster, clusterErr = pgcluster.Start(context.Background(), pgcluster.Options{Dir: filepath.Join(dir, "pg"), Port: port})
-	})
-	if clusterErr != nil {
-		t.Fatal(clusterErr)
-	}
-	dbMu.Lock()
-	dbSeq++
-	name := fmt.Sprintf("outbox_%d", dbSeq)
-	dbMu.Unlock()
+	db := pgtest.New(t)
 	ctx := context.Background()
-	if err := cluster.CreateDatabase(ctx, name); err != nil {
-		t.Fatal(err)
-	}
-	db, err := postgres.Open(ctx, cluster.URL(name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
-	// A case to hang emails on.
 	if _, _, err := db.CreateCase(ctx, postgres.NewCase{ID: "k3m9x2p4qa", Person: postgres.Person{PrisonNumber: "A1234BC", Booking: "1",
 		GivenName: "Sam", FamilyName: "Example", DateOfBirth: resettlement.D(1990, 5, 17)}, OpenedBy: "officer-1", Establishment: "PVI",
 		Team: "pvi-resettlement", ReceivedOn: resettlement.D(2026, 11, 1)}); err != nil {
@@ -293,7 +250,7 @@ func TestCrashBetweenSendAndRecord(t *testing.T) {
 	smtp := startSMTP(t, "127.0.0.1:0")
 	enqueue(t, db, 4)
 	crashed := newSender(t, db, smtp, "crashed")
-	rows, err := db.ClaimEmails(context.Background(), 10, time.Second)
+	rows, err := db.ClaimEmails(context.Background(), postgres.Claim{By: "crashed", N: 10, Lease: time.Second, MessageIDDomain: crashed.domain()})
 	if err != nil || len(rows) != 4 {
 		t.Fatalf("claim: %v %d", err, len(rows))
 	}
@@ -346,6 +303,170 @@ func TestTwoSendersNeverSendARowTwice(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%s delivered %d times", id, n)
 		}
+	}
+}
+
+// waitUntil polls cond every 10 ms until it holds or within passes.
+func waitUntil(t testing.TB, what string, within time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s", what, within)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// runSender runs s until the test ends.
+func runSender(t testing.TB, s *Sender) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+// TestDeadSendersRowsGoOutWithinALease: a sender claims six rows, sends
+// three and dies before recording anything (its lease renewals stop and it
+// never comes back). A live sender, polling all along, takes the rows over
+// once the lease runs out and sends all six: the three the dead one sent go
+// out once more with the same Message-IDs, the others once. The lease here
+// is one second (30 s in production); the measured recovery, from the
+// death to the last row recorded as sent, is about a lease (1.03–1.06 s
+// measured) and must stay under two.
+func TestDeadSendersRowsGoOutWithinALease(t *testing.T) {
+	const leaseFor = time.Second
+	db := newDB(t)
+	smtp := startSMTP(t, "127.0.0.1:0")
+	enqueue(t, db, 6)
+
+	dying := newSender(t, db, smtp, "dying")
+	dying.Lease = leaseFor
+	died := make(chan time.Time, 1)
+	revive := make(chan struct{})
+	var reviveOnce sync.Once
+	t.Cleanup(func() { reviveOnce.Do(func() { close(revive) }) })
+	dying.crashBefore = func(i int, l *lease) {
+		if i == 3 {
+			l.stop() // renewals end with the process
+			died <- time.Now()
+			<-revive
+		}
+	}
+	dyingDone := make(chan struct{})
+	go func() { defer close(dyingDone); dying.SendOnce(context.Background()) }()
+	diedAt := <-died
+	if n := len(smtp.Messages()); n != 3 {
+		t.Fatalf("%d messages out before the death, want 3", n)
+	}
+
+	survivor := newSender(t, db, smtp, "survivor")
+	survivor.Lease, survivor.Poll = leaseFor, 20*time.Millisecond
+	// Another From domain: the Message-IDs were fixed at the first claim.
+	survivor.From = "throughgate@elsewhere.example.org"
+	runSender(t, survivor)
+	waitUntil(t, "all six rows sent", 10*time.Second, func() bool { return states(t, db)["sent"] == 6 })
+	recovered := time.Since(diedAt)
+	t.Logf("the dead sender's rows were all sent %s after it died (lease %s, poll %s)",
+		recovered.Round(time.Millisecond), leaseFor, survivor.Poll)
+	if recovered > 2*leaseFor {
+		t.Errorf("recovery took %s, want under %s", recovered, 2*leaseFor)
+	}
+
+	// The dead sender wakes (as a stalled process might) and records what
+	// it did: its records change nothing, and it sends nothing more.
+	reviveOnce.Do(func() { close(revive) })
+	<-dyingDone
+	got := perMessageID(smtp)
+	twice := 0
+	for id, n := range got {
+		if !strings.HasSuffix(id, "@pvi.example.org>") {
+			t.Errorf("Message-ID %s: not the one fixed at the first claim", id)
+		}
+		switch n {
+		case 1:
+		case 2:
+			twice++
+		default:
+			t.Errorf("%s delivered %d times", id, n)
+		}
+	}
+	if len(got) != 6 || twice != 3 {
+		t.Errorf("%d Message-IDs, %d of them twice; want 6 and 3 (one duplicate for each email out at the death)", len(got), twice)
+	}
+	rows, _ := db.CaseEmails(context.Background(), "k3m9x2p4qa")
+	for _, r := range rows {
+		if r.State != "sent" || r.Attempts != 2 {
+			t.Errorf("row %d: %s after %d claims, want sent after 2", r.ID, r.State, r.Attempts)
+		}
+	}
+	if n := pgtest.Int(t, db, `select count(*) from outbox_attempts where sender = $1`, dying.ID()); n != 3 {
+		t.Errorf("the dead sender recorded %d attempts, want the 3 it made", n)
+	}
+	if n := pgtest.Int(t, db, `select count(*) from outbox where claimed_by is not null or claimed_until is not null`); n != 0 {
+		t.Errorf("%d rows still claimed", n)
+	}
+}
+
+// TestSharedRateAcrossSenders: two senders, each allowed the whole rate,
+// together keep to it, because both take their slots from PostgreSQL (the
+// exact spacing of slots is TestSendSlotsSharedAndSpaced's, in package
+// postgres). The
+// rate here is 5 a second (SMTP_RATE is per minute; the window is a
+// setting for this test). The lease is shorter than a batch takes, so the
+// senders must renew their leases or steal each other's rows.
+func TestSharedRateAcrossSenders(t *testing.T) {
+	const (
+		rate   = 5
+		window = time.Second
+		emails = 20
+	)
+	db := newDB(t)
+	smtp := startSMTP(t, "127.0.0.1:0")
+	enqueue(t, db, emails)
+	start := time.Now()
+	for _, name := range []string{"one", "two"} {
+		s := newSender(t, db, smtp, name)
+		s.Rate, s.RateWindow, s.Lease, s.Poll = rate, window, 600*time.Millisecond, 20*time.Millisecond
+		runSender(t, s)
+	}
+	waitUntil(t, "all sent", 30*time.Second, func() bool { return states(t, db)["sent"] == emails })
+	took := time.Since(start)
+
+	var at []time.Time
+	for _, m := range smtp.Messages() {
+		at = append(at, m.Received)
+	}
+	slices.SortFunc(at, func(a, b time.Time) int { return a.Compare(b) })
+	most := 0
+	for i := range at {
+		n := 0
+		for j := i; j < len(at) && at[j].Sub(at[i]) < window; j++ {
+			n++
+		}
+		most = max(most, n)
+	}
+	span := at[len(at)-1].Sub(at[0])
+	t.Logf("%d emails by two senders in %s (first to last delivery %s); at most %d in any %s window, limit %d",
+		len(at), took.Round(time.Millisecond), span.Round(time.Millisecond), most, window, rate)
+	// Slots are window/rate apart on PostgreSQL's clock, so at most rate
+	// of them fall in any window; a delivery lags its slot by a few
+	// milliseconds (more for the first of a batch, which dials), so
+	// arrivals can show one more at a window's edge — never two.
+	if most > rate+1 {
+		t.Errorf("%d emails in one %s window, limit %d", most, window, rate)
+	}
+	// Two separate limits would let them through in half the time.
+	if want := time.Duration(emails-1) * window / rate; span < want-window/rate/2 {
+		t.Errorf("first to last delivery %s, want at least %s at %d per %s", span, want, rate, window)
+	}
+	for id, n := range perMessageID(smtp) {
+		if n != 1 {
+			t.Errorf("%s delivered %d times", id, n)
+		}
+	}
+	if n := pgtest.Int(t, db, `select count(distinct sender) from outbox_attempts`); n != 2 {
+		t.Errorf("%d senders sent, want both", n)
 	}
 }
 

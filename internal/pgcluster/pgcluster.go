@@ -213,6 +213,9 @@ func (c *Cluster) URL(database string) string {
 	return u.String()
 }
 
+// Dir is the data directory, absolute, with symbolic links resolved.
+func (c *Cluster) Dir() string { return c.dir }
+
 // Host is the address the server listens on: always 127.0.0.1.
 func (c *Cluster) Host() string { return host }
 

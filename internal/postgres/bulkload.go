@@ -23,7 +23,8 @@ type SyntheticCase struct {
 // LoadSynthetic bulk-inserts cases and their steps in one transaction.
 func (db *DB) LoadSynthetic(ctx context.Context, cases []SyntheticCase) error {
 	caseRows := make([][]any, 0, len(cases))
-	var stepRows [][]any
+	var stepRows, lineRows [][]any
+	now := time.Now()
 	for _, sc := range cases {
 		c := sc.Case
 		state, err := json.Marshal(c)
@@ -49,6 +50,7 @@ func (db *DB) LoadSynthetic(ctx context.Context, cases []SyntheticCase) error {
 		for _, st := range c.Steps {
 			stepRows = append(stepRows, stepRow(c.ID, st))
 		}
+		lineRows = append(lineRows, boardLineRows(c, now)...)
 	}
 	return pgx.BeginFunc(ctx, db.q, func(tx pgx.Tx) error {
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"cases"}, []string{"id", "prison_number", "booking", "given_name",
@@ -59,7 +61,10 @@ func (db *DB) LoadSynthetic(ctx context.Context, cases []SyntheticCase) error {
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"steps"}, stepColumns, pgx.CopyFromRows(stepRows)); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, "analyze cases; analyze steps")
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"board_lines"}, boardLineColumns, pgx.CopyFromRows(lineRows)); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "analyze cases; analyze steps; analyze board_lines")
 		return err
 	})
 }

@@ -35,6 +35,7 @@ type NewCase struct {
 	Team          string
 	Owner         string
 	ReceivedOn    resettlement.Date
+	SentenceDate  resettlement.Date // zero when not known
 }
 
 // OpenCaseExistsError says the person already has an open case for the booking.
@@ -59,10 +60,10 @@ func (db *DB) CreateCase(ctx context.Context, nc NewCase) (id string, created bo
 	}
 	p := nc.Person
 	_, err = db.q.Exec(ctx, `insert into cases (id, prison_number, booking, given_name, family_name, date_of_birth,
-		local_authority, opened_by, open_request, establishment, team_id, owner_id, received_on)
-		values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		local_authority, opened_by, open_request, establishment, team_id, owner_id, received_on, sentence_date)
+		values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		nc.ID, p.PrisonNumber, p.Booking, p.GivenName, p.FamilyName, date(p.DateOfBirth), p.LocalAuthority,
-		nc.OpenedBy, req, nc.Establishment, nc.Team, owner, date(nc.ReceivedOn))
+		nc.OpenedBy, req, nc.Establishment, nc.Team, owner, date(nc.ReceivedOn), date(nc.SentenceDate))
 	switch {
 	case err == nil:
 		return nc.ID, true, nil
@@ -105,7 +106,7 @@ func (db *DB) DeleteUnstartedCase(ctx context.Context, id string) error {
 // SaveCase writes a projection. Projections can arrive out of order (two
 // updates' activities racing); the case row only moves forward in version,
 // and events are keyed by sequence, so the newest state always wins.
-func (db *DB) SaveCase(ctx context.Context, p resettlement.Projection) error {
+func (db *DB) SaveCase(ctx context.Context, p resettlement.Projection, now time.Time) error {
 	c := p.Case
 	state, err := json.Marshal(c)
 	if err != nil {
@@ -127,10 +128,10 @@ func (db *DB) SaveCase(ctx context.Context, p resettlement.Projection) error {
 	return pgx.BeginFunc(ctx, db.q, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `update cases set version = $2, establishment = $3, team_id = $4, owner_id = nullif($5, ''),
 			stage = $6, stalled = $7, escalation_level = $8, paused = $9, next_due = $10, release_day = $11,
-			received_on = $12, last_progress = $13, closed_at = $14, state = $15, updated_at = now()
+			received_on = $12, last_progress = $13, closed_at = $14, state = $15, sentence_date = $16, updated_at = now()
 			where id = $1 and version < $2`,
 			c.ID, c.Version, c.Establishment, c.Team, c.Owner, string(p.Stage), p.Stalled, p.EscalationLevel, c.Paused,
-			nextDue, releaseDay, date(c.ReceivedOn), c.LastProgress, closedAt, state)
+			nextDue, releaseDay, date(c.ReceivedOn), c.LastProgress, closedAt, state, date(c.SentenceDate))
 		if err != nil {
 			return err
 		}
@@ -144,6 +145,9 @@ func (db *DB) SaveCase(ctx context.Context, p resettlement.Projection) error {
 			}
 			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"steps"}, stepColumns,
 				pgx.CopyFromRows(rows)); err != nil {
+				return err
+			}
+			if err := writeBoardLines(ctx, tx, c, now); err != nil {
 				return err
 			}
 		}
@@ -180,6 +184,7 @@ type CaseRecord struct {
 	ClosedAt        *time.Time
 	LastProgress    time.Time
 	Version         int
+	SentenceDate    resettlement.Date  // zero when not known
 	State           *resettlement.Case // nil until the workflow first saves
 }
 
@@ -188,13 +193,14 @@ func (db *DB) Case(ctx context.Context, id string) (CaseRecord, error) {
 	var r CaseRecord
 	var owner *string
 	var dob time.Time
+	var sentence *time.Time
 	var state []byte
 	err := db.q.QueryRow(ctx, `select id, prison_number, booking, given_name, family_name, date_of_birth, local_authority,
 		establishment, team_id, owner_id, stage, stalled, escalation_level, paused, next_due, release_day, opened_at, closed_at,
-		last_progress, version, state from cases where id = $1`, id).Scan(
+		last_progress, version, sentence_date, state from cases where id = $1`, id).Scan(
 		&r.ID, &r.Person.PrisonNumber, &r.Person.Booking, &r.Person.GivenName, &r.Person.FamilyName, &dob, &r.Person.LocalAuthority,
 		&r.Establishment, &r.Team, &owner, &r.Stage, &r.Stalled, &r.EscalationLevel, &r.Paused, &r.NextDue, &r.ReleaseDay,
-		&r.OpenedAt, &r.ClosedAt, &r.LastProgress, &r.Version, &state)
+		&r.OpenedAt, &r.ClosedAt, &r.LastProgress, &r.Version, &sentence, &state)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return r, ErrNotFound
 	}
@@ -202,6 +208,9 @@ func (db *DB) Case(ctx context.Context, id string) (CaseRecord, error) {
 		return r, err
 	}
 	r.Person.DateOfBirth = resettlement.DateOf(dob)
+	if sentence != nil {
+		r.SentenceDate = dateOf(*sentence)
+	}
 	if owner != nil {
 		r.Owner = *owner
 	}
@@ -212,6 +221,20 @@ func (db *DB) Case(ctx context.Context, id string) (CaseRecord, error) {
 		}
 	}
 	return r, nil
+}
+
+// DateOfBirth reads the date of birth of a case's person: whether they are an
+// adult at release is worked out again from it whenever the dates change.
+func (db *DB) DateOfBirth(ctx context.Context, caseID string) (resettlement.Date, error) {
+	var dob time.Time
+	err := db.q.QueryRow(ctx, `select date_of_birth from cases where id = $1`, caseID).Scan(&dob)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return resettlement.Date{}, ErrNotFound
+	}
+	if err != nil {
+		return resettlement.Date{}, err
+	}
+	return dateOf(dob), nil
 }
 
 // Scope is the part of the caseload a request may see: cases at one of the
@@ -506,4 +529,20 @@ func (db *DB) BoardCandidates(ctx context.Context, f BoardFilter) ([]BoardCase, 
 		return rows.Err()
 	})
 	return out, err
+}
+
+// OpenCasesNotOnPlan lists, in id order after the id after, up to limit open
+// cases (of one establishment, unless it is "") whose saved state runs under
+// a plan older than plan: those a plan migration has still to move. A case
+// saved before plans had versions counts as plan 1.
+func (db *DB) OpenCasesNotOnPlan(ctx context.Context, plan int, establishment, after string, limit int) ([]string, error) {
+	rows, err := db.q.Query(ctx, `
+		select id from cases
+		where closed_at is null and id > $1 and ($2 = '' or establishment = $2)
+		  and coalesce(nullif((state->>'plan')::int, 0), 1) < $3
+		order by id limit $4`, after, establishment, plan, limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }

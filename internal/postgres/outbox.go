@@ -81,37 +81,67 @@ type Claimed struct {
 	Kind      string
 	Template  string
 	Data      json.RawMessage
-	Attempts  int // including this one
+	Attempts  int // including this one; with ID it identifies this claim
 	CreatedAt time.Time
+	// MessageID is the row's one Message-ID, fixed at its first claim:
+	// every later attempt, by any sender, carries the same one.
+	MessageID string
 }
 
-// ClaimEmails takes up to n rows that are due to send: pending rows whose
-// next attempt has come, and rows another sender claimed but did not finish
-// within its lease (it crashed). FOR UPDATE SKIP LOCKED lets several senders
-// claim at once without taking the same row; the lease marks the row as
-// taken after the claiming transaction commits.
-func (db *DB) ClaimEmails(ctx context.Context, n int, lease time.Duration) ([]Claimed, error) {
-	rows, err := db.q.Query(ctx, `update outbox set state = 'sending', claimed_until = now() + $2::interval, attempts = attempts + 1
+// Claim is what a sender asks ClaimEmails for.
+type Claim struct {
+	By    string        // the claiming sender, unique to its run
+	N     int           // at most this many rows
+	Lease time.Duration // the rows are the sender's this long unless it renews them
+	// MessageIDDomain is the right-hand side of the Message-ID a row is
+	// given at its first claim: <outbox-ID@MessageIDDomain>.
+	MessageIDDomain string
+}
+
+// ClaimEmails takes up to c.N rows that are due to send: pending rows whose
+// next attempt has come, and rows another sender claimed whose lease ran out
+// (it died, or lost touch with the database). FOR UPDATE SKIP LOCKED lets
+// several senders claim at once without taking the same row; the lease
+// marks the row as taken after the claiming transaction commits. Each claim
+// counts an attempt, so (ID, Attempts) names it: RecordOutcome refuses a
+// claim that has been superseded.
+func (db *DB) ClaimEmails(ctx context.Context, c Claim) ([]Claimed, error) {
+	rows, err := db.q.Query(ctx, `update outbox set state = 'sending', claimed_by = $3, claimed_until = now() + $2::interval,
+			attempts = attempts + 1, message_id = coalesce(message_id, '<outbox-' || id || '@' || $4 || '>')
 		where id in (
 			select id from outbox
 			where (state = 'pending' and next_attempt_at <= now()) or (state = 'sending' and claimed_until < now())
 			order by next_attempt_at, id
 			limit $1
 			for update skip locked)
-		returning id, coalesce(case_id, ''), alarm_key, recipient, kind, template, data, attempts, created_at`, n, lease)
+		returning id, coalesce(case_id, ''), alarm_key, recipient, kind, template, data, attempts, created_at, message_id`,
+		c.N, c.Lease, c.By, c.MessageIDDomain)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Claimed, error) {
 		var c Claimed
-		err := r.Scan(&c.ID, &c.CaseID, &c.AlarmKey, &c.Recipient, &c.Kind, &c.Template, &c.Data, &c.Attempts, &c.CreatedAt)
+		err := r.Scan(&c.ID, &c.CaseID, &c.AlarmKey, &c.Recipient, &c.Kind, &c.Template, &c.Data, &c.Attempts, &c.CreatedAt, &c.MessageID)
 		return c, err
 	})
+}
+
+// RenewClaims extends the lease on rows the sender named by still holds
+// and returns the ids it renewed: a row missing from the answer has been
+// taken over (its lease ran out first) and must not be sent.
+func (db *DB) RenewClaims(ctx context.Context, by string, ids []int64, lease time.Duration) ([]int64, error) {
+	rows, err := db.q.Query(ctx, `update outbox set claimed_until = now() + $3::interval
+		where id = any($1) and claimed_by = $2 and state = 'sending' returning id`, ids, by, lease)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
 }
 
 // Outcome of one attempt to send a row.
 type Outcome struct {
 	ID        int64
+	Attempt   int // the claim's Attempts: the outcome applies to that claim only
 	Sender    string
 	MessageID string
 	Err       error
@@ -121,24 +151,27 @@ type Outcome struct {
 }
 
 // RecordOutcome writes what happened to a claimed row and keeps a record of
-// the attempt. It only moves rows still in 'sending', so a late result from
-// a sender whose lease ran out cannot undo a later sender's record.
+// the attempt. It only moves a row still in 'sending' under the same claim
+// (o.Attempt), so a late result from a sender whose lease ran out cannot
+// undo the record of the sender that took the row over; the attempt is
+// recorded either way.
 func (db *DB) RecordOutcome(ctx context.Context, o Outcome) error {
 	return db.InTx(ctx, func(tx *DB) error {
 		outcome, errText := "sent", ""
 		var err error
 		switch {
 		case o.Err == nil:
-			_, err = tx.q.Exec(ctx, `update outbox set state = 'sent', sent_at = now(), message_id = $2, last_error = null, claimed_until = null
-				where id = $1 and state = 'sending'`, o.ID, o.MessageID)
+			_, err = tx.q.Exec(ctx, `update outbox set state = 'sent', sent_at = now(), message_id = $2, last_error = null,
+				claimed_until = null, claimed_by = null where id = $1 and state = 'sending' and attempts = $3`, o.ID, o.MessageID, o.Attempt)
 		case o.Permanent:
 			outcome, errText = "undeliverable", o.Err.Error()
-			_, err = tx.q.Exec(ctx, `update outbox set state = 'undeliverable', message_id = $2, last_error = $3, claimed_until = null
-				where id = $1 and state = 'sending'`, o.ID, o.MessageID, errText)
+			_, err = tx.q.Exec(ctx, `update outbox set state = 'undeliverable', message_id = $2, last_error = $3,
+				claimed_until = null, claimed_by = null where id = $1 and state = 'sending' and attempts = $4`, o.ID, o.MessageID, errText, o.Attempt)
 		default:
 			outcome, errText = "retry", o.Err.Error()
 			_, err = tx.q.Exec(ctx, `update outbox set state = 'pending', message_id = $2, last_error = $3, claimed_until = null,
-				next_attempt_at = now() + $4::interval where id = $1 and state = 'sending'`, o.ID, o.MessageID, errText, o.RetryIn)
+				claimed_by = null, next_attempt_at = now() + $4::interval where id = $1 and state = 'sending' and attempts = $5`,
+				o.ID, o.MessageID, errText, o.RetryIn, o.Attempt)
 		}
 		if err != nil {
 			return err

@@ -83,6 +83,19 @@ func (db *DB) ActiveStaffIn(ctx context.Context, teams []string) ([]Staff, error
 	return db.staffRows(ctx, `from staff where active and team_id = any($1::text[]) order by name, id`, nonNil(teams))
 }
 
+// StaffWhoSee lists, by name, the active members of staff whose role's
+// scope takes in a case at the establishment belonging to the team: the
+// officers of the establishment's active teams, the team's manager and its
+// head of service (auth.Principal.CaseScope, in SQL). They are who may be
+// given the case or a step of it.
+func (db *DB) StaffWhoSee(ctx context.Context, establishment, team string) ([]Staff, error) {
+	return db.staffRows(ctx, `from staff s where s.active and (
+		(s.role = 'officer' and exists (select 1 from teams t where t.id = s.team_id and t.active and t.establishment = $1))
+		or (s.role = 'manager' and exists (select 1 from teams t where t.id = $2 and t.active and t.manager_id = s.id))
+		or (s.role = 'head' and exists (select 1 from teams t where t.id = $2 and t.active and t.head_id = s.id)))
+		order by name, id`, establishment, team)
+}
+
 // ActiveStaffExists reports whether id names an active member of staff.
 func (db *DB) ActiveStaffExists(ctx context.Context, id string) (bool, error) {
 	var ok bool
@@ -209,6 +222,28 @@ func (db *DB) SetPassword(ctx context.Context, staffID, hash string) error {
 		_, err = tx.q.Exec(ctx, `delete from sessions where staff_id = $1`, staffID)
 		return err
 	})
+}
+
+// ChangePassword stores a new password hash for a member of staff, ends
+// every session of theirs but keep (the one changing it; nil for none),
+// and revokes every token of theirs, saying how many. ErrNotFound: no
+// such member of staff.
+func (db *DB) ChangePassword(ctx context.Context, staffID, hash string, keep []byte) (sessions, tokens int64, err error) {
+	err = db.InTx(ctx, func(tx *DB) error {
+		tag, err := tx.q.Exec(ctx, `update staff set password_hash = $2, password_changed_at = now() where id = $1`, staffID, hash)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return ErrNotFound
+		}
+		sessions, tokens, err = tx.EndSessionsAndTokens(ctx, staffID, keep)
+		return err
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	return sessions, tokens, nil
 }
 
 // HasPassword reports whether the member of staff has a local password.

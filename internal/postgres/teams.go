@@ -80,3 +80,13 @@ func (db *DB) UpdateTeam(ctx context.Context, t Team) error {
 	}
 	return err
 }
+
+// TeamIDsAt lists the ids of every team at an establishment, active or not
+// (a deactivated team may still hold steps), in id order.
+func (db *DB) TeamIDsAt(ctx context.Context, establishment string) ([]string, error) {
+	rows, err := db.q.Query(ctx, `select id from teams where establishment = $1 order by id`, establishment)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}

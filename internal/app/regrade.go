@@ -1,0 +1,54 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/throughgate/throughgate/internal/postgres"
+)
+
+// regradeEvery is how often the re-grader looks for board lines whose
+// grading the clock may have changed: a step falls due at close of business
+// and shows on the managers' board within this long.
+const regradeEvery = time.Minute
+
+// StartRegrader keeps the managers' board current in the background until
+// the returned stop function is called: every regradeEvery it grades again
+// the cases whose board lines have passed their regrade instant
+// (postgres.DB.Regrade), a batch at a time. Several workers may run one:
+// each batch locks its cases, and the others skip them.
+func StartRegrader(db *postgres.DB, logger *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(regradeEvery)
+		defer t.Stop()
+		for {
+			total := 0
+			for {
+				n, err := db.Regrade(ctx, time.Now(), 500)
+				if err != nil {
+					if ctx.Err() == nil {
+						logger.Error("re-grading the board", "err", err)
+					}
+					break
+				}
+				total += n
+				if n == 0 {
+					break
+				}
+			}
+			if total > 0 {
+				logger.Info("board re-graded", "cases", total)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
