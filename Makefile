@@ -3,26 +3,42 @@
 
 export GOTOOLCHAIN := local
 GO ?= go
+# The production binary (api, worker, migrate) and the one with the dev stack
+# (`dev` too: the embedded Temporal server, PostgreSQL and SMTP server), built
+# from the same cmd/throughgate with the build tag dev.
 BIN := bin/throughgate
+DEV_BIN := bin/throughgate-dev
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+LDFLAGS := -X github.com/throughgate/throughgate/internal/app.version=$(VERSION)
 
-.PHONY: run test build lint migrate bench deps go postgres chromium clean
+.PHONY: run test build build-dev image lint migrate bench deps go postgres chromium clean
 
 ## run: the dev stack — PostgreSQL, Temporal, SMTP, worker and API in one process
-run: go postgres build
-	./$(BIN) dev
+run: go postgres build-dev
+	./$(DEV_BIN) dev
 
 ## test: every test, against a real PostgreSQL, Temporal server and SMTP server
 test: go postgres chromium
+	$(GO) vet -tags dev ./cmd/throughgate
 	$(GO) test -count=1 ./...
 
-## build: the throughgate binary in bin/
+## build: the production binary in bin/throughgate — api, worker, migrate; no Temporal server inside
 build:
-	$(GO) build -o $(BIN) ./cmd/throughgate
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/throughgate
+
+## build-dev: the binary with the dev stack in bin/throughgate-dev (what `make run` runs)
+build-dev:
+	$(GO) build -tags dev -ldflags '$(LDFLAGS)' -o $(DEV_BIN) ./cmd/throughgate
+
+## image: the container image of the production binary (deploy/Dockerfile)
+image:
+	docker build -f deploy/Dockerfile --build-arg VERSION=$(VERSION) -t throughgate:$(VERSION) .
 
 ## lint: gofmt, go vet and Temporal's determinism checker over the workflows
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags dev ./cmd/throughgate
 	$(GO) tool workflowcheck ./workflows/...
 
 ## migrate: apply the database migrations to DATABASE_URL
