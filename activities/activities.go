@@ -15,6 +15,9 @@ type Activities struct {
 	// BaseURL is the web address of the API and pages, for links in emails.
 	BaseURL string
 	Logger  *slog.Logger
+	// RetentionYears is how long after closing a case keeps its person's
+	// details and notes (RETENTION_YEARS); 0 keeps them for ever.
+	RetentionYears int
 }
 
 // Activities implements the contract the workflows call.

@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -33,9 +34,24 @@ func (a *Activities) SendDigests(ctx context.Context, day resettlement.Date) (in
 		if err != nil {
 			return sent, err
 		}
+		// Steps and cases given to the reader since the last digest (held
+		// assignment emails) are listed too; they are folded only into a
+		// digest that lists them.
+		held, err := a.DB.HeldEmails(ctx, r.Email, mail.KindAssigned)
+		if err != nil {
+			return sent, err
+		}
 		var digestID int64
-		if len(steps) > 0 {
+		var listed []int64
+		if len(steps) > 0 || len(held) > 0 {
 			d := mail.Digest{RecipientName: r.Name, Day: today}
+			for _, h := range held {
+				var as mail.Assigned
+				if json.Unmarshal(h.Data, &as) == nil {
+					d.Assigned = append(d.Assigned, as)
+					listed = append(listed, h.ID)
+				}
+			}
 			for _, s := range steps {
 				item := mail.Alert{Kind: mail.KindReminder, CaseRef: s.CaseID, StepTitle: s.Title, Due: s.Due,
 					CaseURL: a.BaseURL + "/cases/" + s.CaseID, Severity: "low", ReleaseUnknown: s.ReleaseDay == nil}
@@ -48,13 +64,17 @@ func (a *Activities) SendDigests(ctx context.Context, day resettlement.Date) (in
 				}
 				d.Items = append(d.Items, item)
 			}
-			digestID, err = a.DB.EnqueueDigest(ctx, "digest/"+day.String(), r.Email, r.ID, d)
+			var written bool
+			digestID, written, err = a.DB.EnqueueDigestOnce(ctx, "digest/"+day.String(), r.Email, r.ID, d)
 			if err != nil {
 				return sent, err
 			}
+			if !written {
+				listed = nil // the day's digest went without them: tomorrow's lists them
+			}
 			sent++
 		}
-		if err := a.DB.FoldIntoDigest(ctx, r.Email, digestID); err != nil {
+		if err := a.DB.FoldHeldIntoDigest(ctx, r.Email, digestID, mail.KindAssigned, listed); err != nil {
 			return sent, err
 		}
 	}

@@ -99,6 +99,11 @@ func (a *app) listAudit(w http.ResponseWriter, r *http.Request) error {
 	if out.Items == nil {
 		out.Items = []postgres.AuditEntry{}
 	}
+	// Reading the audit log is itself audited: what was asked, how much shown.
+	if err := a.Cases.Audit(r.Context(), auth.FromContext(r.Context()), "audit.read", f.CaseID,
+		f.String()+" shown="+strconv.Itoa(len(out.Items))); err != nil {
+		return err
+	}
 	return writeJSON(w, http.StatusOK, out)
 }
 
@@ -111,7 +116,7 @@ func (a *app) exportAudit(w http.ResponseWriter, r *http.Request) error {
 	if p != nil {
 		return p
 	}
-	if err := a.Cases.Audit(r.Context(), auth.FromContext(r.Context()), "audit.export", "", ""); err != nil {
+	if err := a.Cases.Audit(r.Context(), auth.FromContext(r.Context()), "audit.export", f.CaseID, f.String()); err != nil {
 		return err
 	}
 	f.Limit = 1000

@@ -103,6 +103,7 @@ func jsonKind(got, want string) string {
 
 // dateFields are the JSON names of every date the API takes.
 var dateFields = map[string]bool{"date_of_birth": true, "received_on": true, "sentence_date": true, "away_until": true,
+	"given_on": true, "withdrawn_on": true,
 	"confirmed": true, "crd": true, "ard": true, "ped": true, "npd": true, "prrd": true, "hdced": true,
 	"hdcad": true, "apd": true, "ted": true, "sed": true, "led": true, "tused": true}
 

@@ -103,7 +103,8 @@ func FuzzDecodeRequests(f *testing.F) {
 		`{"q":"A1234BC","limit":5}`, `null`, `{"note":"\u0000"}`, `{"person":{"date_of_birth":7}}`,
 		strings.Replace(goodOpen, `"Sam"`, `"S\u202eam\u2069"`, 1), strings.Replace(goodOpen, `"2026-02-01"`, `"0001-01-01"`, 1),
 		`{"q":"x","cursor":"eyJyIjoiMDAwMC0wMS0wMSIsImkiOiJhYmMifQ"}`,
-		`{"code":"123456"}`, `{"code":"abcd-efgh-jkmn-pqrs"}`, `{"code":""}`, `{"code":123456}`} {
+		`{"code":"123456"}`, `{"code":"abcd-efgh-jkmn-pqrs"}`, `{"code":""}`, `{"code":123456}`,
+		`{"prison_number":"a1234bc","format":"csv"}`, `{"case_id":"k3m9x2p4qa","prison_number":"A1234BC"}`, `{"case_id":"../x","format":"xml"}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -133,6 +134,11 @@ func FuzzDecodeRequests(f *testing.F) {
 		var code MFACodeBody // two-step sign-in: verify, confirm, disable, new recovery codes
 		if p = decodeBytes(b, &code); p == nil {
 			p = code.Check()
+		}
+		check(p)
+		var sar casework.SubjectAccessRequest // subject access export
+		if p = decodeBytes(b, &sar); p == nil {
+			p = sar.Check()
 		}
 		check(p)
 	})

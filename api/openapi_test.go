@@ -124,8 +124,11 @@ var publicRoutes = map[string]bool{
 	"GET /auth/oidc/login": true, "GET /auth/oidc/callback": true,
 	"GET /api/v1/openapi.json": true, "POST /api/v1/auth/login": true,
 	"GET /": true, "GET /static/{file}": true, "GET /sign-in": true, "POST /sign-in": true,
+	// A partner agency's one-time link (issue 13): the token is its credential.
+	"GET /partner/{token}": true, "POST /partner/{token}/reference": true, "POST /partner/{token}/answer": true,
 	// A browser's CORS preflight carries no credentials.
 	"OPTIONS /api/v1/codec/decode": true, "OPTIONS /api/v1/codec/encode": true,
+	"GET /assets/{kind}/{file}": true, "GET /static/govuk/{file}": true,
 }
 
 // signInRoutes share the sign-in rate limit (httprate, per client address).
@@ -137,7 +140,7 @@ var signInRoutes = map[string]bool{
 // roleChecked are the collections whose every route checks the person's
 // role: case contents are not for administrators, the board is for managers
 // and heads, staff, teams and the audit log are for administrators.
-var roleChecked = []string{"/api/v1/cases", "/api/v1/board", "/api/v1/staff", "/api/v1/teams", "/api/v1/audit", "/cases", "/board"}
+var roleChecked = []string{"/api/v1/cases", "/api/v1/board", "/api/v1/staff", "/api/v1/teams", "/api/v1/audit", "/api/v1/admin", "/cases", "/board"}
 
 func under(path, prefix string) bool {
 	rest, ok := strings.CutPrefix(path, prefix)

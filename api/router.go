@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 	"go.temporal.io/sdk/converter"
@@ -48,6 +49,8 @@ func Routes(r chi.Router, d Deps) {
 		r.Options("/codec/decode", a.codecPreflight)
 		r.Options("/codec/encode", a.codecPreflight)
 		r.With(signInRate).Post("/auth/login", h(a.login))
+		// Prison movement events: signed by their source, not a session (events.go).
+		r.Post("/events", h(a.postEvent))
 		// Signed in with a password but perhaps not yet through the second
 		// factor (auth.Principal.Pending): finishing that, and signing out.
 		r.Group(func(r chi.Router) {
@@ -77,6 +80,13 @@ func Routes(r chi.Router, d Deps) {
 			r.Post("/cases/{caseID}/assessment", h(act[casework.RecordAssessment](a, nil)))
 			r.Post("/cases/{caseID}/steps/{stepID}/actions", h(act(a, func(r *http.Request, c *casework.ActOnStep) { c.StepID = chi.URLParam(r, "stepID") })))
 			r.Post("/cases/{caseID}/steps/{stepID}/assign", h(act(a, func(r *http.Request, c *casework.Assign) { c.StepID = chi.URLParam(r, "stepID") })))
+			// Partner links and consent (issue 13: partners.go, consent.go).
+			r.Get("/cases/{caseID}/steps/{stepID}/partner-links", h(a.listPartnerLinks))
+			r.Post("/cases/{caseID}/steps/{stepID}/partner-links", h(a.createPartnerLink))
+			r.Post("/cases/{caseID}/steps/{stepID}/partner-links/{linkID}/revoke", h(a.revokePartnerLink))
+			r.Get("/cases/{caseID}/consents", h(a.listConsents))
+			r.Post("/cases/{caseID}/consents", h(a.recordConsent))
+			r.Post("/cases/{caseID}/consents/{consentID}/withdraw", h(a.withdrawConsent))
 			r.Post("/cases/{caseID}/assign", h(act[casework.Assign](a, nil)))
 			r.Post("/cases/{caseID}/release-dates", h(act[casework.ChangeReleaseDates](a, nil)))
 			r.Post("/cases/{caseID}/transfer", h(act[casework.Transfer](a, nil)))
@@ -89,6 +99,10 @@ func Routes(r chi.Router, d Deps) {
 			r.Get("/board/summary", h(a.getBoardSummary))
 			r.Post("/board/reassign", h(a.bulkReassign))
 			r.Get("/board/undeliverable", h(a.getUndeliverable))
+
+			// Loading a caseload from a CSV file (imports.go).
+			r.Post("/imports", h(a.postImport))
+			r.Get("/imports/{importID}", h(a.getImport))
 
 			r.Get("/staff", h(a.listStaff))
 			r.Post("/staff", h(a.createStaff))
@@ -105,8 +119,13 @@ func Routes(r chi.Router, d Deps) {
 			r.Post("/codec/decode", h(a.codecServer))
 			r.Post("/codec/encode", h(a.codecServer))
 
+			r.Get("/events/review", h(a.getEventReview))
+			r.Post("/events/{eventID}/apply", h(a.applyEvent))
+			r.Post("/events/{eventID}/dismiss", h(a.dismissEvent))
+
 			r.Get("/audit", h(a.listAudit))
 			r.Get("/audit.csv", h(a.exportAudit))
+			r.Post("/admin/subject-access", h(a.exportSubjectAccess))
 		})
 		r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
 			WriteProblem(w, http.StatusNotFound, "There is nothing at this address.")
@@ -128,8 +147,25 @@ func (a *app) route(h handlerFunc) http.HandlerFunc {
 			if _, ok := casework.ErrorOf(err); !ok {
 				a.Logger.ErrorContext(r.Context(), "request failed", "route", chi.RouteContext(r.Context()).RoutePattern(), "err", err)
 			}
+			a.auditRefusal(r, err)
 			writeError(w, err)
 		}
+	}
+}
+
+// auditRefusal records a 403 (casework.Service.Refused) with the route
+// asked for; the answer goes out whatever the audit's fate.
+func (a *app) auditRefusal(r *http.Request, err error) {
+	if a.Cases == nil {
+		return
+	}
+	route := chi.RouteContext(r.Context()).RoutePattern()
+	if route == "" || strings.HasSuffix(route, "*") {
+		route = r.URL.Path
+	}
+	if aerr := a.Cases.Refused(r.Context(), auth.FromContext(r.Context()), auth.ClientIP(r), r.Method+" "+route,
+		chi.URLParam(r, "caseID"), err); aerr != nil {
+		a.Logger.ErrorContext(r.Context(), "auditing a refusal", "route", route, "err", aerr)
 	}
 }
 

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/throughgate/throughgate/api"
+	"github.com/throughgate/throughgate/internal/auth"
+	"github.com/throughgate/throughgate/internal/casework"
 	"github.com/throughgate/throughgate/internal/devstack"
 	"github.com/throughgate/throughgate/internal/postgres"
 	"github.com/throughgate/throughgate/resettlement"
@@ -34,8 +36,9 @@ func openBody(prisonNumber, booking, establishment string, today resettlement.Da
 // TestAPI drives every endpoint over HTTP against the real dev stack, as
 // each role, with every response checked against the OpenAPI document.
 func TestAPI(t *testing.T) {
-	// Every request comes from 127.0.0.1: allow the test's own sign-ins.
-	d := startDev(t, devConfig(t, filepath.Join(tempDir(t), "data"), "--signin-rate", "25"))
+	// Every request comes from 127.0.0.1: allow the test's own sign-ins
+	// (and their second steps, which count against the same limit).
+	d := startDev(t, devConfig(t, filepath.Join(tempDir(t), "data"), "--signin-rate", "30"))
 	defer d.Stop()
 	ctx := context.Background()
 	today := resettlement.DateOf(time.Now())
@@ -110,6 +113,12 @@ func TestAPI(t *testing.T) {
 		bot.origin = "https://evil.example"
 		bot.want(bot.do("PATCH", "/api/v1/me", map[string]string{"notify": "each"}, nil), 200, "token change with an Origin")
 		bot.origin = ""
+		// A token cannot make tokens, change the password or manage two-step
+		// sign-in: those need the person, in a session.
+		bot.want(bot.do("POST", "/api/v1/tokens", map[string]any{"name": "another"}, nil), 403, "a token makes a token").problem(t)
+		bot.want(bot.do("PUT", "/api/v1/me/password", map[string]any{"current": devstack.DemoPassword, "password": "a token's new password"}, nil), 403, "a token changes the password")
+		bot.want(bot.do("GET", "/api/v1/me/mfa", nil, nil), 403, "a token reads two-step sign-in")
+		bot.want(bot.do("POST", "/api/v1/me/mfa/totp", nil, nil), 403, "a token sets up an authenticator app")
 		var list struct{ Items []postgres.Token }
 		officer1.want(officer1.do("GET", "/api/v1/tokens", nil, nil), 200, "list tokens").decode(t, &list)
 		if len(list.Items) != 1 || list.Items[0].Name != "script" {
@@ -541,7 +550,11 @@ func TestAPI(t *testing.T) {
 		if len(staff.Items) < 7 || len(teams.Items) < 3 {
 			t.Errorf("%d staff, %d teams", len(staff.Items), len(teams.Items))
 		}
-		admin.want(admin.do("PUT", "/api/v1/staff/officer-3/password", map[string]any{"password": "reset by the admin!"}, nil), 204, "admin sets a password")
+		var rev casework.Revoked
+		admin.want(admin.do("PUT", "/api/v1/staff/officer-3/password", map[string]any{"password": "reset by the admin!"}, nil), 200, "admin sets a password").decode(t, &rev)
+		if rev != (casework.Revoked{SessionsEnded: 1, TokensRevoked: 0}) {
+			t.Errorf("the password reset ended %+v, want wes's one session", rev)
+		}
 		wes.want(wes.do("GET", "/api/v1/me", nil, nil), 401, "sessions end when the password changes")
 		wes = newClient(t, d.URL)
 		wes.want(wes.do("POST", "/api/v1/auth/login", map[string]string{"login": "officer-3", "password": "reset by the admin!"}, nil), 200, "new password")
@@ -555,6 +568,140 @@ func TestAPI(t *testing.T) {
 		admin.want(admin.do("POST", "/api/v1/teams/wdi-resettlement/deactivate", nil, nil), 200, "deactivate team")
 		manager1.want(manager1.do("POST", "/api/v1/teams", map[string]any{"id": "y", "name": "Y", "establishment": "YYY"}, nil), 403, "manager creates a team")
 		admin.want(admin.do("PATCH", "/api/v1/teams/nope", map[string]any{"name": "x"}, nil), 404, "no such team")
+	})
+
+	t.Run("two-step sign-in", func(t *testing.T) {
+		app := twoStepOf(d, "manager-1")
+		if app == nil {
+			t.Fatal("manager-1's first sign-in set up no authenticator app")
+		}
+		// password signs in with the password alone, expecting second.
+		password := func(login, second string) *apiClient {
+			t.Helper()
+			c := newClient(t, d.URL)
+			var in api.SignedIn
+			c.want(c.do("POST", "/api/v1/auth/login", map[string]string{"login": login, "password": devstack.DemoPassword}, nil), 200, "password of "+login).decode(t, &in)
+			if in.SecondFactor != second {
+				t.Fatalf("%s's sign-in asks for %q next, want %q", login, in.SecondFactor, second)
+			}
+			return c
+		}
+
+		// After the password only the second step and signing out answer.
+		m := password("manager-1", auth.SecondFactorTOTP)
+		p := m.want(m.do("GET", "/api/v1/me", nil, nil), 401, "/me before the code").problem(t)
+		if !strings.Contains(p.Detail, "/api/v1/auth/mfa") {
+			t.Errorf("the refusal does not say where the code goes: %+v", p)
+		}
+		m.want(m.do("GET", "/api/v1/board", nil, nil), 401, "the board before the code")
+		m.want(m.do("POST", "/api/v1/tokens", map[string]any{"name": "halfway"}, nil), 401, "a token before the code")
+		var st casework.MFAStatus
+		m.want(m.do("GET", "/api/v1/me/mfa", nil, nil), 200, "two-step status before the code").decode(t, &st)
+		if !st.TOTP || !st.Required || st.RecoveryCodesLeft != len(app.recovery) {
+			t.Errorf("manager-1's two-step status %+v, want on, required, %d recovery codes", st, len(app.recovery))
+		}
+		p = m.want(m.do("POST", "/api/v1/auth/mfa", map[string]string{"code": wrongTOTPCode(app.secret)}, nil), 401, "a wrong code").problem(t)
+		if !hasField(p, "code") {
+			t.Errorf("a wrong code: %+v", p)
+		}
+		m.want(m.do("GET", "/api/v1/me", nil, nil), 401, "/me after a wrong code")
+		// The code the app shows now finishes the sign-in…
+		code := freshTOTPCode(t, d, "manager-1")
+		var in api.SignedIn
+		m.want(m.do("POST", "/api/v1/auth/mfa", map[string]string{"code": code}, nil), 200, "the app's code").decode(t, &in)
+		if in.Staff.ID != "manager-1" || in.SecondFactor != "" {
+			t.Errorf("signed in %+v", in)
+		}
+		m.want(m.do("GET", "/api/v1/me", nil, nil), 200, "/me after the code")
+		m.want(m.do("POST", "/api/v1/auth/mfa", map[string]string{"code": code}, nil), 409, "a code for a session signed in already")
+		// …once: the same code for another sign-in is refused (a replay).
+		m2 := password("manager-1", auth.SecondFactorTOTP)
+		m2.want(m2.do("POST", "/api/v1/auth/mfa", map[string]string{"code": code}, nil), 401, "the same code again")
+		m2.want(m2.do("GET", "/api/v1/me", nil, nil), 401, "/me after a replayed code")
+		// A recovery code stands in for the app, once.
+		recovery := takeRecoveryCode(t, d, "manager-1")
+		m2.want(m2.do("POST", "/api/v1/auth/mfa", map[string]string{"code": strings.ToUpper(recovery)}, nil), 200, "a recovery code")
+		m2.want(m2.do("GET", "/api/v1/me", nil, nil), 200, "/me after a recovery code")
+		m2.want(m2.do("GET", "/api/v1/me/mfa", nil, nil), 200, "two-step status").decode(t, &st)
+		if st.RecoveryCodesLeft != len(app.recovery)-1 {
+			t.Errorf("%d recovery codes left after using one of %d", st.RecoveryCodesLeft, len(app.recovery))
+		}
+		m3 := password("manager-1", auth.SecondFactorTOTP)
+		m3.want(m3.do("POST", "/api/v1/auth/mfa", map[string]string{"code": recovery}, nil), 401, "a recovery code used already")
+		m3.want(m3.do("POST", "/api/v1/auth/logout", nil, nil), 204, "sign out before the code")
+		m3.want(m3.do("GET", "/api/v1/me/mfa", nil, nil), 401, "after signing out")
+		// A role that requires two steps cannot turn them off.
+		m.want(m.do("POST", "/api/v1/me/mfa/disable", map[string]string{"code": wrongTOTPCode(app.secret)}, nil), 403, "a manager turns two-step sign-in off")
+		entries, err := d.DB.AuditLog(ctx, postgres.AuditFilter{Actor: "manager-1", Action: "mfa."})
+		if err != nil {
+			t.Fatal(err)
+		}
+		audited := map[string]int{}
+		for _, e := range entries {
+			audited[e.Action+" "+e.Detail]++
+		}
+		if audited["mfa.verify method=totp"] == 0 || audited["mfa.failed method=totp"] < 2 || audited["mfa.failed method=recovery-code"] == 0 ||
+			audited[fmt.Sprintf("mfa.verify method=recovery-code recovery_codes_left=%d", len(app.recovery)-1)] != 1 || audited["mfa.enrol method=totp recovery_codes=10"] != 1 {
+			t.Errorf("manager-1's two-step sign-ins audited as %v", audited)
+		}
+
+		// An officer may set up an authenticator app, and turn it off.
+		officer2.want(officer2.do("GET", "/api/v1/me/mfa", nil, nil), 200, "officer's two-step status").decode(t, &st)
+		if st.TOTP || st.Required {
+			t.Errorf("officer's two-step status %+v", st)
+		}
+		var en casework.TOTPEnrolment
+		officer2.want(officer2.do("POST", "/api/v1/me/mfa/totp", nil, nil), 201, "officer sets up an app").decode(t, &en)
+		secret, err := auth.ParseTOTPSecretText(en.Secret)
+		if err != nil || !strings.HasPrefix(en.URI, "otpauth://totp/") {
+			t.Fatalf("enrolment %+v: %v", en, err)
+		}
+		p = officer2.want(officer2.do("POST", "/api/v1/me/mfa/totp/confirm", map[string]string{"code": wrongTOTPCode(secret)}, nil), 422, "confirm with a wrong code").problem(t)
+		if !hasField(p, "code") {
+			t.Errorf("confirm with a wrong code: %+v", p)
+		}
+		var codes, fresh api.RecoveryCodes
+		officer2.want(officer2.do("POST", "/api/v1/me/mfa/totp/confirm", map[string]string{"code": auth.TOTPCodeAt(secret, time.Now())}, nil), 200, "confirm").decode(t, &codes)
+		if len(codes.RecoveryCodes) != auth.RecoveryCodeCount {
+			t.Fatalf("%d recovery codes", len(codes.RecoveryCodes))
+		}
+		officer2.want(officer2.do("GET", "/api/v1/me/mfa", nil, nil), 200, "officer's two-step status").decode(t, &st)
+		if !st.TOTP || st.Required || st.RecoveryCodesLeft != auth.RecoveryCodeCount {
+			t.Errorf("officer's two-step status after setting up %+v", st)
+		}
+		officer2.want(officer2.do("POST", "/api/v1/me/mfa/totp", nil, nil), 409, "set up a second app")
+		officer2.want(officer2.do("POST", "/api/v1/me/mfa/recovery-codes", map[string]string{"code": codes.RecoveryCodes[0]}, nil), 200, "new recovery codes").decode(t, &fresh)
+		if len(fresh.RecoveryCodes) != auth.RecoveryCodeCount || slices.Contains(fresh.RecoveryCodes, codes.RecoveryCodes[1]) {
+			t.Errorf("new recovery codes %v", fresh.RecoveryCodes)
+		}
+		p = officer2.want(officer2.do("POST", "/api/v1/me/mfa/disable", map[string]string{"code": codes.RecoveryCodes[1]}, nil), 422, "turn off with an old recovery code").problem(t)
+		if !hasField(p, "code") {
+			t.Errorf("an old recovery code: %+v", p)
+		}
+		officer2.want(officer2.do("POST", "/api/v1/me/mfa/disable", map[string]string{"code": fresh.RecoveryCodes[0]}, nil), 204, "turn off")
+		officer2.want(officer2.do("GET", "/api/v1/me/mfa", nil, nil), 200, "officer's two-step status").decode(t, &st)
+		if st.TOTP {
+			t.Errorf("officer's two-step status after turning off %+v", st)
+		}
+
+		// An administrator resets a lost app: the person's sessions end, and
+		// their next sign-in sets one up again.
+		manager1.want(manager1.do("POST", "/api/v1/staff/manager-2/mfa/reset", nil, nil), 403, "a manager resets another's app")
+		admin.want(admin.do("POST", "/api/v1/staff/admin-1/mfa/reset", nil, nil), 409, "an administrator resets their own app")
+		var rev casework.Revoked
+		admin.want(admin.do("POST", "/api/v1/staff/manager-2/mfa/reset", nil, nil), 200, "reset manager-2's app").decode(t, &rev)
+		if rev.SessionsEnded < 1 || rev.TokensRevoked != 0 {
+			t.Errorf("the reset ended %+v", rev)
+		}
+		manager2.want(manager2.do("GET", "/api/v1/me", nil, nil), 401, "manager-2's session after the reset")
+		m = password("manager-2", auth.SecondFactorEnrol)
+		p = m.want(m.do("GET", "/api/v1/me", nil, nil), 401, "/me before setting up an app").problem(t)
+		if !strings.Contains(p.Detail, "/api/v1/me/mfa/totp") {
+			t.Errorf("the refusal does not say how to set up an app: %+v", p)
+		}
+		m.want(m.do("POST", "/api/v1/auth/mfa", map[string]string{"code": "123456"}, nil), 409, "a code before setting up an app")
+		m.enrolTOTP(d, "manager-2")
+		m.want(m.do("GET", "/api/v1/me", nil, nil), 200, "/me after setting up an app again")
 	})
 
 	t.Run("audit", func(t *testing.T) {

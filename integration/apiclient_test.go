@@ -20,6 +20,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/throughgate/throughgate/api"
+	"github.com/throughgate/throughgate/internal/auth"
 	"github.com/throughgate/throughgate/internal/devstack"
 )
 
@@ -144,13 +145,27 @@ func newClient(t testing.TB, base string) *apiClient {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
-// signIn signs in with the demo password and returns the person's client.
+// signIn signs in with the demo password and returns the person's client,
+// through the second step when their sign-in has one: setting up an
+// authenticator app the first time (a role that requires one), a code
+// after that (twostep_test.go).
 func signIn(t testing.TB, d *devstack.Dev, login string) *apiClient {
 	t.Helper()
 	c := newClient(t, d.URL)
 	r := c.do("POST", "/api/v1/auth/login", map[string]string{"login": login, "password": devstack.DemoPassword}, nil)
 	if r.status != http.StatusOK {
 		t.Fatalf("sign in as %s: %d %s", login, r.status, r.body)
+	}
+	var in api.SignedIn
+	r.decode(t, &in)
+	switch in.SecondFactor {
+	case "":
+	case auth.SecondFactorEnrol:
+		c.enrolTOTP(d, in.Staff.ID)
+	case auth.SecondFactorTOTP:
+		c.passSecondFactor(d, in.Staff.ID)
+	default:
+		t.Fatalf("sign in as %s: second factor %q", login, in.SecondFactor)
 	}
 	return c
 }

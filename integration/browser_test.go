@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/throughgate/throughgate/internal/auth"
 	"github.com/throughgate/throughgate/internal/devstack"
 	"github.com/throughgate/throughgate/resettlement"
 )
@@ -98,6 +99,9 @@ type uiSession struct {
 	ctx  context.Context
 	base string
 	dir  string
+	dev  *devstack.Dev // for the codes of two-step sign-in (twostep_test.go)
+	// axeRuns counts the accessibility checks run (axe_test.go).
+	axeRuns int
 }
 
 // do runs actions with a deadline, failing the test with what it was doing.
@@ -171,8 +175,9 @@ func (s *uiSession) expectText(sel chromedp.CSS, want ...string) {
 	}
 }
 
-// shoot saves the page as PNG, full length, at desktop width and at the
-// width of a phone (390 by 844 CSS pixels, as an iPhone 12 to 15).
+// shoot checks the page with axe-core and saves it as PNG, full length, at
+// desktop width and at the width of a phone (390 by 844 CSS pixels, as an
+// iPhone 12 to 15).
 func (s *uiSession) shoot(name string) {
 	s.t.Helper()
 	for _, v := range []struct {
@@ -187,6 +192,7 @@ func (s *uiSession) shoot(name string) {
 			emulate = chromedp.EmulateViewport(v.width, v.height)
 		}
 		s.do("resize for "+name, emulate, chromedp.Sleep(150*time.Millisecond))
+		s.axe(name + " at " + v.suffix + " width") // axe_test.go: WCAG 2.2 AA, every page shot
 		ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		cancel()
@@ -216,14 +222,87 @@ func (s *uiSession) cookie(name string) *http.Cookie {
 	return nil
 }
 
+// signIn signs in with the demo password and, when the person's sign-in
+// has a second step, passes it: setting up an authenticator app the first
+// time (a role that requires one), then its code.
 func (s *uiSession) signIn(login string) {
+	s.t.Helper()
+	s.signInPassword(login)
+	path := s.path()
+	if (path == "/account/two-step" || path == "/sign-in/code") && s.dev == nil {
+		s.t.Fatalf("%s's sign-in has a second step: set the uiSession's dev to the stack, for the codes", login)
+	}
+	switch path {
+	case "/account/two-step":
+		secret := s.startTwoStep()
+		s.confirmTwoStep(staffIDOf(s.t, s.dev, login), secret)
+		s.submit("continue after the recovery codes", `main a[href="/cases"]`)
+	case "/sign-in/code":
+		s.enterCode(staffIDOf(s.t, s.dev, login))
+	}
+	s.expectText("h1", "My cases")
+}
+
+// signInPassword sends the sign-in form with the demo password.
+func (s *uiSession) signInPassword(login string) {
 	s.t.Helper()
 	s.open("/sign-in")
 	s.do("fill in the sign-in form",
 		chromedp.SetValue(chromedp.ID("sign-in-login"), login),
 		chromedp.SetValue(chromedp.ID("sign-in-password"), devstack.DemoPassword))
 	s.submit("sign in as "+login, `#sign-in button[type="submit"]`)
-	s.expectText("h1", "My cases")
+}
+
+// path is the path of the page the browser is on.
+func (s *uiSession) path() string {
+	s.t.Helper()
+	u, err := url.Parse(s.location())
+	if err != nil {
+		s.t.Fatalf("the browser is at %q: %v", s.location(), err)
+	}
+	return u.Path
+}
+
+// startTwoStep asks the two-step page for a new authenticator app and reads
+// the secret it shows, as a person types it into the app.
+func (s *uiSession) startTwoStep() []byte {
+	s.t.Helper()
+	s.submit("set up an authenticator app", `form[action="/account/two-step/start"] button`)
+	return s.totpSecret()
+}
+
+func (s *uiSession) totpSecret() []byte {
+	s.t.Helper()
+	secret, err := auth.ParseTOTPSecretText(s.text("#totp-secret"))
+	if err != nil {
+		s.t.Fatalf("the secret on the page: %v", err)
+	}
+	return secret
+}
+
+// confirmTwoStep enters the app's code, and keeps the secret and the
+// recovery codes the page then shows, once.
+func (s *uiSession) confirmTwoStep(staffID string, secret []byte) {
+	s.t.Helper()
+	s.do("enter the app's code", chromedp.SetValue(chromedp.ID("confirm-code"), auth.TOTPCodeAt(secret, time.Now())))
+	s.submit("turn on two-step sign-in", `#confirm button[type="submit"]`)
+	s.expectText("h1", "Your recovery codes")
+	codes, err := chromedp.Run(s.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('main li code')].map(c => c.textContent.trim())`))
+	if err != nil || len(codes) != auth.RecoveryCodeCount {
+		s.t.Fatalf("the recovery codes on the page: %v %q", err, codes)
+	}
+	rememberTwoStep(s.dev, staffID, secret, codes)
+}
+
+// enterCode gives the code page a code that signs the person in now.
+func (s *uiSession) enterCode(staffID string) {
+	s.t.Helper()
+	withSignInCode(s.t, s.dev, staffID, func(code string) {
+		s.do("enter the code", chromedp.SetValue(chromedp.ID("sign-in-code-code"), code))
+		if status := s.submit("sign in with the code", `#sign-in-code button[type="submit"]`); status != http.StatusOK {
+			s.t.Fatalf("the code page answered %d to a right code (page now %s)", status, s.location())
+		}
+	})
 }
 
 func (s *uiSession) signOut() {
@@ -249,7 +328,7 @@ func TestPagesInChromium(t *testing.T) {
 	}
 	d := startDev(t, devConfig(t, filepath.Join(tempDir(t), "data"), "--policy-file", policy))
 	defer d.Stop()
-	s := &uiSession{t: t, ctx: uiBrowser(t, exe), base: d.URL, dir: uiShotDir(t)}
+	s := &uiSession{t: t, ctx: uiBrowser(t, exe), base: d.URL, dir: uiShotDir(t), dev: d}
 
 	// Not signed in: the sign-in page, which returns to where you were going.
 	s.open("/cases")
@@ -277,10 +356,10 @@ func TestPagesInChromium(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("open-person-prison_number"), "12345"),
 		chromedp.SetValue(chromedp.ID("open-person-given_name"), "Sam"),
 		chromedp.SetValue(chromedp.ID("open-person-family_name"), "Example"),
-		chromedp.SetValue(chromedp.ID("open-person-date_of_birth"), "1990-05-17"),
+		s.setDate("open-person-date_of_birth", "1990-05-17"),
 		chromedp.SetValue(chromedp.ID("open-person-local_authority"), "Islington"),
-		chromedp.SetValue(chromedp.ID("open-received_on"), today.AddDays(-20).String()),
-		chromedp.SetValue(chromedp.ID("open-release_dates-crd"), today.AddDays(40).String()))
+		s.setDate("open-received_on", today.AddDays(-20).String()),
+		s.setDate("open-release_dates-crd", today.AddDays(40).String()))
 	if status := s.submit("open with a malformed prison number", `#open button[type="submit"]`); status != http.StatusUnprocessableEntity {
 		t.Errorf("a malformed prison number: %d", status)
 	}
@@ -376,11 +455,13 @@ func TestPagesInChromium(t *testing.T) {
 	s.expectText(".flash", "Needs assessment recorded")
 	s.expectText("#pathways", "Support not required", "Support required")
 	s.do("change the release dates", caseForm("dates"),
-		chromedp.SetValue(chromedp.ID("dates-release_dates-crd"), today.AddDays(41).String()))
+		s.setDate("dates-release_dates-crd", today.AddDays(41).String()))
 	s.submit("change the release dates without a reason", `#dates button[type="submit"]`)
 	s.expectText("#dates-reason-error", "Reason must be one of")
 	s.do("give a reason", chromedp.SetValue(chromedp.ID("dates-reason"), "recalculation"))
-	s.submit("change the release dates", `#dates button[type="submit"]`)
+	s.submit("check the change of release dates", `#dates button[type="submit"]`)
+	s.expectText("h1", "Check the change to the release dates")
+	s.submit("change the release dates", `#confirm-dates button[type="submit"]`)
 	s.expectText(".flash", "Release dates changed")
 	s.expectText("#history", "Release dates changed (recalculation)")
 	s.do("pause", caseForm("pause"), chromedp.Click(chromedp.CSS(`#pause-reason-0`)))
@@ -413,8 +494,51 @@ func TestPagesInChromium(t *testing.T) {
 	}
 	s.signOut()
 
-	// The receiving prison's manager finds the case on the board.
-	s.signIn("nell.manager@bxi.example.org")
+	// The receiving prison's manager signs in with two steps. The first
+	// time, their role has them set up an authenticator app before anything
+	// else opens…
+	s.signInPassword("nell.manager@bxi.example.org")
+	s.open("/board")
+	if path := s.path(); path != "/account/two-step" {
+		t.Errorf("a manager without an authenticator app went to %s, want the two-step page", path)
+	}
+	s.expectText("h1", "Set up two-step sign-in")
+	s.shoot("two-step")
+	secret := s.startTwoStep()
+	s.do("a wrong code", chromedp.SetValue(chromedp.ID("confirm-code"), wrongTOTPCode(secret)))
+	if status := s.submit("confirm with a wrong code", `#confirm button[type="submit"]`); status != http.StatusUnprocessableEntity {
+		t.Errorf("a wrong code: %d", status)
+	}
+	s.expectText("#confirm-code-error", "authenticator app")
+	if again := s.totpSecret(); string(again) != string(secret) {
+		t.Error("after a wrong code the page shows another secret")
+	}
+	s.shoot("two-step-error")
+	s.confirmTwoStep("manager-2", secret)
+	s.shoot("two-step-recovery-codes")
+	s.submit("continue after the recovery codes", `main a[href="/cases"]`)
+	s.expectText("h1", "My cases")
+	s.signOut()
+	// …and from then on, after the password, the code it shows.
+	s.signInPassword("nell.manager@bxi.example.org")
+	s.open("/board")
+	if loc := s.location(); !strings.HasSuffix(loc, "/sign-in/code?next=%2Fboard") {
+		t.Errorf("a page before the code went to %s, want the code page", loc)
+	}
+	s.expectText("h1", "Enter your code")
+	s.shoot("signin-code")
+	s.do("a wrong code", chromedp.SetValue(chromedp.ID("sign-in-code-code"), wrongTOTPCode(secret)))
+	if status := s.submit("sign in with a wrong code", `#sign-in-code button[type="submit"]`); status != http.StatusUnauthorized {
+		t.Errorf("a wrong code: %d", status)
+	}
+	s.expectText("#sign-in-code-code-error", "not right")
+	s.shoot("signin-code-error")
+	s.enterCode("manager-2")
+	if path := s.path(); path != "/board" {
+		t.Errorf("after the code the manager is at %s, want the board they asked for", path)
+	}
+
+	// The manager finds the case on the board.
 	deadline := time.Now().Add(40 * time.Second)
 	for {
 		s.open("/board")
@@ -459,7 +583,7 @@ func TestPagesInChromium(t *testing.T) {
 		t.Fatalf("ticking two steps: %v (%d)", err, ticked)
 	}
 	s.do("choose the new owner", chromedp.SetValue(chromedp.CSS(`#reassign-owner`), "bxi-resettlement/officer-2"))
-	s.submit("bulk reassign", `#reassign fieldset.bulk button[type="submit"]`)
+	s.submit("bulk reassign", `#reassign fieldset.tg-bulk button[type="submit"]`)
 	s.expectText(".flash", "Reassigned 2 steps")
 	st, err := d.Cases.State(context.Background(), caseID)
 	if err != nil {

@@ -140,7 +140,9 @@ func TestOpenAnswersWithTheWorkflowsPlan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(st.Case.Steps) != len(v.Steps) || st.Case.Version != v.Version {
+	// The workflow may already have moved on — raised the reminders of the
+	// graced steps, each a new version — but its plan is the answer's.
+	if len(st.Case.Steps) != len(v.Steps) || st.Case.Version < v.Version {
 		t.Fatalf("workflow: %d steps version %d; answer: %d steps version %d", len(st.Case.Steps), st.Case.Version, len(v.Steps), v.Version)
 	}
 	graced := 0

@@ -3,6 +3,7 @@ package resettlement
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -12,6 +13,20 @@ type Meta struct {
 	RequestID string `json:"request_id"`
 	By        string `json:"by"`
 	NoteID    int64  `json:"note_id,omitempty"`
+}
+
+// PartnerActor is the prefix of the actor a partner agency acts as
+// through a one-time link: "partner:" and the link's opaque id.
+const PartnerActor = "partner:"
+
+// ValidActor reports whether by names who acts on a case: a member of
+// staff (an id), or a partner agency through a link ("partner:" and the
+// link's id). Both are opaque ids, never a person's name.
+func ValidActor(by string) bool {
+	if link, ok := strings.CutPrefix(by, PartnerActor); ok {
+		return ValidID(link)
+	}
+	return ValidID(by)
 }
 
 // Seen reports whether a request id was already applied to the case.
@@ -25,7 +40,7 @@ func (c *Case) begin(m Meta, allowClosed bool) error {
 	if m.RequestID == "" || len(m.RequestID) > 200 {
 		errs.Add("request_id", "is required (up to 200 characters)")
 	}
-	if !ValidID(m.By) {
+	if !ValidActor(m.By) {
 		errs.Add("by", "must name the member of staff acting")
 	}
 	if err := errs.Err(); err != nil {

@@ -121,7 +121,13 @@ func Routes(r chi.Router, d Deps) {
 	a := &site{d}
 	h, signInRate := a.route, d.SignInRate
 	r.Get("/static/{file}", serveStatic)
+	// GOV.UK Frontend's release assets; its stylesheet asks for its fonts
+	// and images at /assets/.
+	r.Get("/static/govuk/{file}", serveStatic)
+	r.Get("/assets/{kind}/{file}", serveStatic)
 	r.Get("/", a.pageHome)
+	// A partner agency's one-time link: outside sign-in (pages_partner.go).
+	a.partnerRoutes(r)
 	r.Get("/sign-in", a.pageSignIn)
 	r.With(htmlRateLimit(signInRate, a)).Post("/sign-in", h(a.pageSignInPost))
 	r.With(signInRate).Get("/auth/oidc/login", h(a.oidcLogin))
@@ -141,24 +147,66 @@ func Routes(r chi.Router, d Deps) {
 		r.Use(a.pageAuth)
 		r.Post("/account/two-step/disable", h(a.pageTwoStepDisable))
 		r.Post("/account/two-step/recovery-codes", h(a.pageTwoStepRecoveryCodes))
+		r.Get("/account", h(a.pageSettings))
+		r.Get("/settings", http.RedirectHandler("/account", http.StatusSeeOther).ServeHTTP)
+		r.Post("/account/emails", h(a.pageSettingsEmails))
+		r.Post("/account/away", h(a.pageSettingsAway))
+		r.Post("/account/password", h(a.pageSettingsPassword))
+		r.Post("/account/tokens", h(a.pageSettingsToken))
+		r.Post("/account/tokens/{tokenID}/revoke", h(a.pageSettingsRevoke))
 		r.Get("/cases", h(a.pageCases))
 		r.Post("/cases/search", h(a.pageCasesSearch))
 		r.Get("/cases/new", h(a.pageOpenCase))
 		r.Post("/cases/new", h(a.pageOpenCasePost))
 		r.Get("/cases/{caseID}", h(a.pageCase))
+		a.consentRoutes(r) // partner links and consent (pages_partner.go)
 		r.Post("/cases/{caseID}/steps/{stepID}/act", h(a.pageStepAct))
 		r.Post("/cases/{caseID}/steps/{stepID}/assign", h(a.pageStepAssign))
 		r.Post("/cases/{caseID}/assign", h(a.pageCaseAssign))
 		r.Post("/cases/{caseID}/assessment", h(a.pageAssessment))
+		r.Post("/cases/{caseID}/release-dates/check", h(a.pageDatesCheck))
+		r.Post("/cases/{caseID}/release-dates/edit", h(a.pageDatesEdit))
 		r.Post("/cases/{caseID}/release-dates", h(a.pageReleaseDates))
+		r.Post("/cases/{caseID}/reset/check", h(a.pageResetCheck))
+		r.Post("/cases/{caseID}/reset/edit", h(a.pageResetEdit))
+		r.Post("/cases/{caseID}/reset", h(a.pageReset))
 		r.Post("/cases/{caseID}/transfer", h(a.pageTransfer))
 		r.Post("/cases/{caseID}/pause", h(a.pagePause))
 		r.Post("/cases/{caseID}/resume", h(a.pageResume))
 		r.Post("/cases/{caseID}/close", h(a.pageClose))
+		r.Get("/admin", h(a.pageAdmin))
+		r.Get("/admin/staff", h(a.pageStaffList))
+		r.Get("/admin/staff/new", h(a.pageStaffNew))
+		r.Post("/admin/staff/new", h(a.pageStaffNewPost))
+		r.Get("/admin/staff/{staffID}", h(a.pageStaffEdit))
+		r.Post("/admin/staff/{staffID}", h(a.pageStaffEditPost))
+		r.Post("/admin/staff/{staffID}/deactivate", h(a.pageStaffDeactivate))
+		r.Post("/admin/staff/{staffID}/password", h(a.pageStaffPassword))
+		r.Post("/admin/staff/{staffID}/two-step/reset", h(a.pageStaffResetTwoStep))
+		r.Get("/admin/teams", h(a.pageTeams))
+		r.Get("/admin/teams/new", h(a.pageTeamNew))
+		r.Post("/admin/teams/new", h(a.pageTeamNewPost))
+		r.Get("/admin/teams/{teamID}", h(a.pageTeamEdit))
+		r.Post("/admin/teams/{teamID}", h(a.pageTeamEditPost))
+		r.Post("/admin/teams/{teamID}/deactivate", h(a.pageTeamDeactivate))
+		r.Get("/admin/audit", h(a.pageAudit))
+		r.Get("/admin/audit.csv", h(a.pageAuditCSV))
+		r.Post("/cases.csv", h(a.pageCasesCSV))
+		r.Get("/reports/outcomes", h(a.pageOutcomes))
+		r.Get("/reports/outcomes.csv", h(a.pageOutcomesCSV))
 		r.Get("/board", h(a.pageBoard))
 		r.Get("/board.csv", h(a.pageBoardCSV))
 		r.Get("/board/reassign/{caseID}/{stepID}", h(a.pageReassignOne))
 		r.Post("/board/reassign", h(a.pageReassign))
+		r.Get("/board/events", h(a.pageEvents))
+		r.Post("/board/events/{eventID}/apply", h(a.pageEventApply))
+		r.Post("/board/events/{eventID}/dismiss", h(a.pageEventDismiss))
+		// Loading a caseload from a CSV file (pages_imports.go).
+		r.Get("/imports", h(a.pageImports))
+		r.Post("/imports", h(a.pageImportUpload))
+		r.Get("/imports/template.csv", h(a.pageImportTemplate))
+		r.Get("/imports/{importID}", h(a.pageImport))
+		r.Post("/imports/{importID}/start", h(a.pageImportStart))
 	})
 }
 
@@ -174,20 +222,46 @@ func (a *site) route(h handlerFunc) http.HandlerFunc {
 
 func serveStatic(w http.ResponseWriter, r *http.Request) {
 	name := chi.URLParam(r, "file")
-	b, err := staticFiles.ReadFile("static/" + name)
-	if err != nil || strings.Contains(name, "/") {
+	dir := "static/"
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/static/govuk/"):
+		dir = "static/govuk/"
+	case strings.HasPrefix(r.URL.Path, "/assets/"):
+		kind := chi.URLParam(r, "kind")
+		if kind != "fonts" && kind != "images" {
+			http.NotFound(w, r)
+			return
+		}
+		dir = "static/govuk/assets/" + kind + "/"
+	}
+	if name == "" || strings.Contains(name, "/") || strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".txt") {
+		http.NotFound(w, r)
+		return
+	}
+	b, err := staticFiles.ReadFile(dir + name)
+	if err != nil {
 		http.NotFound(w, r)
 		return
 	}
 	switch path.Ext(name) {
 	case ".css":
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	case ".js", ".mjs":
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 	case ".svg":
 		w.Header().Set("Content-Type", "image/svg+xml")
+	case ".woff2":
+		w.Header().Set("Content-Type", "font/woff2")
+	case ".woff":
+		w.Header().Set("Content-Type", "font/woff")
+	case ".ico":
+		w.Header().Set("Content-Type", "image/x-icon")
 	default:
 		w.Header().Set("Content-Type", "application/octet-stream")
 	}
-	if r.URL.Query().Get("v") == staticVersion {
+	// The fonts' and images' names carry their own hash; the rest are
+	// asked for with the static files' version.
+	if r.URL.Query().Get("v") == staticVersion || strings.HasPrefix(r.URL.Path, "/assets/fonts/") {
 		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	} else {
 		w.Header().Set("Cache-Control", "no-cache")
@@ -203,6 +277,9 @@ type pageData struct {
 	Flash   string
 	Mailbox bool
 	CSS     string
+	// GovukCSS and GovukJS are GOV.UK Frontend's stylesheet and the
+	// script that starts its components (the pages work without it).
+	GovukCSS, GovukJS string
 	// Summary lists the errors of the form in error, linking to each field.
 	Summary []summaryItem
 	Data    any
@@ -223,6 +300,8 @@ func (a *site) render(w http.ResponseWriter, r *http.Request, status int, name s
 	}
 	d.Mailbox = a.Mailbox
 	d.CSS = "/static/app.css?v=" + staticVersion
+	d.GovukCSS = "/static/govuk/govuk-frontend.min.css?v=" + staticVersion
+	d.GovukJS = "/static/govuk/init.mjs?v=" + staticVersion
 	if d.Flash == "" {
 		d.Flash = a.takeFlash(w, r)
 	}
@@ -252,6 +331,12 @@ func (a *site) pageFail(w http.ResponseWriter, r *http.Request, err error) {
 		a.Logger.ErrorContext(r.Context(), "page failed", "route", chi.RouteContext(r.Context()).RoutePattern(), "err", err)
 		a.pageError(w, r, http.StatusInternalServerError, "Something went wrong on our side. Try again; if it keeps happening, tell the service desk.")
 		return
+	}
+	if e.Kind == casework.Forbidden && a.Cases != nil { // every 403 is audited (casework.Service.Refused)
+		if aerr := a.Cases.Refused(r.Context(), auth.FromContext(r.Context()), auth.ClientIP(r),
+			r.Method+" "+chi.RouteContext(r.Context()).RoutePattern(), chi.URLParam(r, "caseID"), err); aerr != nil {
+			a.Logger.ErrorContext(r.Context(), "auditing a refusal", "err", aerr)
+		}
 	}
 	msg := e.Detail
 	if len(e.Fields) > 0 {
@@ -416,6 +501,12 @@ func htmlRateLimit(limit func(http.Handler) http.Handler, a *site) func(http.Han
 	}
 }
 
+// navLink is one item of the service navigation.
+type navLink struct {
+	Href, Text string
+	Current    bool
+}
+
 // stepContext is what the template of one step on the case page gets.
 type stepContext struct {
 	timelineItem
@@ -503,6 +594,21 @@ var pageFuncs = template.FuncMap{
 	},
 	"all": func(label string, o []option) []option {
 		return append([]option{{Value: "", Label: label}}, o...)
+	},
+	"statusTag": statusTag,
+	"measure":   func(m string) string { return measureLabels[m] },
+	"role": func(r string) string {
+		if l, ok := roleLabels[r]; ok {
+			return l
+		}
+		return r
+	},
+	"plural": plural,
+	"actionHead": func(id, label string, open bool) actionHeadSpec {
+		return actionHeadSpec{ID: id, Label: label, Open: open}
+	},
+	"navItem": func(href, text string, current bool) navLink {
+		return navLink{Href: href, Text: text, Current: current}
 	},
 	"yesno": func() []option {
 		return []option{{Value: "", Label: "Not known"}, {Value: "yes", Label: "Yes"}, {Value: "no", Label: "No"}}

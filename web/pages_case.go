@@ -40,6 +40,8 @@ type casePage struct {
 	Pathways  []pathwayRow
 	Forms     caseForms
 	OpenForms bool // the case can still be worked
+	// Consent lists the person's consents, with their forms (pages_partner.go).
+	Consent consentSection
 }
 
 type timelineItem struct {
@@ -47,6 +49,7 @@ type timelineItem struct {
 	When        string // relative to release day: "R−56"
 	WhenLong    string // "56 days before release"
 	Date        string
+	Short       string // the due date in few characters, for the step's line
 	Window      string
 	Step        casework.StepView
 	Owner       string
@@ -58,6 +61,9 @@ type timelineItem struct {
 	Act         *pageForm
 	Assign      *pageForm
 	Open        bool
+	// Partners is the page to send a partner a link, for a step waiting
+	// on another agency (pages_partner.go).
+	Partners string
 }
 
 type historyItem struct {
@@ -70,13 +76,13 @@ type pathwayRow struct {
 }
 
 type caseForms struct {
-	Assign, Assessment, Dates, Transfer, Pause, Resume, Close *pageForm
-	Owners, Teams, DateReasons, CloseReasons, SkipReasons     []option
-	PauseReasons                                              []option
-	PathwayStatuses                                           []option
-	Pathways                                                  []resettlement.Pathway
-	Outcomes                                                  []outcomeField
-	Open                                                      string // id of the form in error
+	Assign, Assessment, Dates, Reset, Transfer, Pause, Resume, Close *pageForm
+	Owners, Teams, DateReasons, CloseReasons, SkipReasons            []option
+	PauseReasons, ResetReasons                                       []option
+	PathwayStatuses                                                  []option
+	Pathways                                                         []resettlement.Pathway
+	Outcomes                                                         []outcomeField
+	Open                                                             string // id of the form in error
 }
 
 type outcomeField struct{ Name, Label string }
@@ -156,6 +162,9 @@ func (a *site) renderCase(w http.ResponseWriter, r *http.Request, status int, fa
 	}
 	fs := caseOptions(f)
 	page := buildCasePage(caseInputs{v: f.View, entries: f.Entries, names: f.Names, teams: f.Teams, options: fs, now: a.now(), failed: failed})
+	if page.Consent, err = a.caseConsents(r, f.View.ID, page.OpenForms, failed); err != nil {
+		return err
+	}
 	d := pageData{Title: page.Name, Section: "cases", Data: page}
 	if failed != nil {
 		d.Summary = failed.summary()
@@ -223,7 +232,8 @@ func buildCasePage(in caseInputs) casePage {
 	fs := &page.Forms
 	fs.Assign = newForm("case-assign", base+"/assign", "owner", "note")
 	fs.Assessment = newForm("assessment", base+"/assessment", assessmentFields()...)
-	fs.Dates = newForm("dates", base+"/release-dates", append(releaseDateFields(), "sentence_date", "reason", "note")...)
+	fs.Dates = datesForm(base)
+	fs.Reset = resetForm(base)
 	fs.Transfer = newForm("transfer", base+"/transfer", "to_team", "note")
 	fs.Pause = newForm("pause", base+"/pause", "reason", "note")
 	fs.Resume = newForm("resume", base+"/resume", "note")
@@ -240,7 +250,7 @@ func buildCasePage(in caseInputs) casePage {
 	fs.Dates.Values.Set("sentence_date", v.SentenceDate.String())
 	if failed != nil {
 		fs.Open = failed.ID
-		for _, f := range []**pageForm{&fs.Assign, &fs.Assessment, &fs.Dates, &fs.Transfer, &fs.Pause, &fs.Resume, &fs.Close} {
+		for _, f := range []**pageForm{&fs.Assign, &fs.Assessment, &fs.Dates, &fs.Reset, &fs.Transfer, &fs.Pause, &fs.Resume, &fs.Close} {
 			if (*f).ID == failed.ID {
 				*f = failed
 			}
@@ -256,6 +266,7 @@ func buildCasePage(in caseInputs) casePage {
 		}
 		if !s.DueDate.IsZero() {
 			it.Date = showDate(s.DueDate)
+			it.Short = shortDate(s.DueDate, today)
 			it.When = relRelease(s.DueDate, v.ReleaseDay)
 			if n := v.ReleaseDay.DaysUntil(s.DueDate); !v.ReleaseDay.IsZero() {
 				switch {
@@ -272,6 +283,9 @@ func buildCasePage(in caseInputs) casePage {
 			it.Window = "Can start from " + showDate(s.From)
 		}
 		if page.OpenForms {
+			if s.Status == resettlement.StepWaiting {
+				it.Partners = partnerPagePath(id, s.ID)
+			}
 			it.Acts = stepActions(s.Step)
 			it.Act = newForm("act-"+s.ID, base+"/steps/"+s.ID+"/act", "action", "note")
 			it.Assign = newForm("assign-"+s.ID, base+"/steps/"+s.ID+"/assign", "owner", "note")
@@ -314,6 +328,9 @@ func buildCasePage(in caseInputs) casePage {
 func plural(n int, word string) string {
 	if n == 1 {
 		return "1 " + word
+	}
+	if word == "person" {
+		return fmt.Sprintf("%d people", n)
 	}
 	return fmt.Sprintf("%d %ss", n, word)
 }
@@ -374,6 +391,13 @@ func caseOptions(f casework.CaseFile) caseForms {
 	}
 	for _, s := range resettlement.PathwayStatuses {
 		fs.PathwayStatuses = append(fs.PathwayStatuses, option{Value: string(s), Label: s.Title()})
+	}
+	for _, reason := range resettlement.ResetReasons {
+		o := option{Value: string(reason), Label: "Recalled to prison after release", Hint: "The release dates are those of the recall: usually a post-recall release date (PRRD)."}
+		if reason == resettlement.ResetNewSentence {
+			o = option{Value: string(reason), Label: "Back in custody on a new sentence", Hint: "The release dates are those of the new sentence."}
+		}
+		fs.ResetReasons = append(fs.ResetReasons, o)
 	}
 	fs.Pathways = resettlement.Pathways
 	fs.Outcomes = outcomeFields
@@ -525,18 +549,50 @@ func (a *site) pageAssessment(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
+// datesForm and resetForm are the case page's forms that ask for dates:
+// each posts to a check (the preview) before the change is confirmed.
+func datesForm(base string) *pageForm {
+	return newForm("dates", base+"/release-dates/check", append(releaseDateFields(), "sentence_date", "reason", "note")...)
+}
+
+func resetForm(base string) *pageForm {
+	return newForm("reset", base+"/reset/check", append([]string{"reason", "received_on", "sentence_date"}, append(releaseDateFields(), "note")...)...)
+}
+
+// datesCommand and resetCommand read the forms into the service's commands.
+func datesCommand(f url.Values) (casework.ChangeReleaseDates, resettlement.Errors) {
+	var errs resettlement.Errors
+	c := casework.ChangeReleaseDates{ReleaseDates: formReleaseDates(f, &errs), SentenceDate: formDate(f, "sentence_date", &errs),
+		Reason: f.Get("reason"), Note: noteOf(f)}
+	return c, errs
+}
+
+func resetCommand(f url.Values) (casework.Reset, resettlement.Errors) {
+	var errs resettlement.Errors
+	c := casework.Reset{Reason: resettlement.ResetReason(f.Get("reason")), ReceivedOn: formDate(f, "received_on", &errs),
+		SentenceDate: formDate(f, "sentence_date", &errs), ReleaseDates: formReleaseDates(f, &errs), Note: noteOf(f)}
+	return c, errs
+}
+
 func (a *site) pageReleaseDates(w http.ResponseWriter, r *http.Request) error {
 	return a.runCaseAction(w, r, caseAction{
-		form: func(r *http.Request) *pageForm {
-			return newForm("dates", r.URL.Path, append(releaseDateFields(), "sentence_date", "reason", "note")...)
-		},
+		form: func(r *http.Request) *pageForm { return datesForm("/cases/" + chi.URLParam(r, "caseID")) },
 		command: func(_ *http.Request, f url.Values) (casework.Command, resettlement.Errors) {
-			var errs resettlement.Errors
-			c := casework.ChangeReleaseDates{ReleaseDates: formReleaseDates(f, &errs), SentenceDate: formDate(f, "sentence_date", &errs),
-				Reason: f.Get("reason"), Note: noteOf(f)}
-			return c, errs
+			return datesCommand(f)
 		},
 		done: func(url.Values) string { return "Release dates changed. Every step's due date has moved with them." },
+	})
+}
+
+func (a *site) pageReset(w http.ResponseWriter, r *http.Request) error {
+	return a.runCaseAction(w, r, caseAction{
+		form: func(r *http.Request) *pageForm { return resetForm("/cases/" + chi.URLParam(r, "caseID")) },
+		command: func(_ *http.Request, f url.Values) (casework.Command, resettlement.Errors) {
+			return resetCommand(f)
+		},
+		done: func(f url.Values) string {
+			return "The case has started again with a new plan. The steps of the old one are cancelled."
+		},
 	})
 }
 

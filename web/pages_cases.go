@@ -53,6 +53,10 @@ func weekEnd(now time.Time) time.Time {
 
 func (a *site) pageCases(w http.ResponseWriter, r *http.Request) error {
 	p := auth.FromContext(r.Context())
+	if p.IsAdmin() { // administrators see no cases: their start page is the staff list
+		http.Redirect(w, r, "/admin/staff", http.StatusSeeOther)
+		return nil
+	}
 	show := r.URL.Query().Get("show")
 	if show != "mine" && show != "all" {
 		show = "all"

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -27,6 +28,22 @@ type pageForm struct {
 	Problems []string
 	// Fields are the inputs the form has, in order, for the error summary.
 	Fields []string
+	// Labels name inputs in this form's words where they differ from
+	// fieldLabels ("id" is a team's id on the team form).
+	Labels map[string]string
+}
+
+// labelled gives inputs this form's own labels.
+func (f *pageForm) labelled(labels map[string]string) *pageForm {
+	f.Labels = labels
+	return f
+}
+
+func (f *pageForm) label(name string) string {
+	if l, ok := f.Labels[name]; ok {
+		return l
+	}
+	return fieldLabel(name)
 }
 
 // newForm is an empty form with a fresh idempotency key: a new key for
@@ -62,6 +79,17 @@ func (f *pageForm) AnyErr(names ...string) bool {
 	return false
 }
 
+// AnyV reports whether any of the inputs holds something (a date input
+// by its parts too).
+func (f *pageForm) AnyV(names ...string) bool {
+	for _, n := range names {
+		if strings.TrimSpace(f.Values.Get(n)+f.Values.Get(n+"-day")+f.Values.Get(n+"-month")+f.Values.Get(n+"-year")) != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // InError reports whether the form has any error to show.
 func (f *pageForm) InError() bool { return len(f.Errs) > 0 || len(f.Problems) > 0 }
 
@@ -74,7 +102,7 @@ func (f *pageForm) FID(name string) string { return f.ID + "-" + idChars.Replace
 // (passwords) are never shown again.
 func (f *pageForm) set(v url.Values) *pageForm {
 	for k, vs := range v {
-		if k == "key" || k == "password" {
+		if k == "key" || k == "password" || k == "current" {
 			continue
 		}
 		f.Values[k] = vs
@@ -95,12 +123,12 @@ func (f *pageForm) fail(p *casework.Error, alias func(string) string) {
 		if alias != nil {
 			name = alias(name)
 		}
-		label := fieldLabel(name)
+		label := f.label(name)
 		if !known[name] {
 			if fe.Field == "" || fe.Field == "body" {
 				f.Problems = append(f.Problems, upperFirst(fe.Message))
 			} else {
-				f.Problems = append(f.Problems, sentence(fieldLabel(fe.Field), fe.Message))
+				f.Problems = append(f.Problems, sentence(f.label(fe.Field), fe.Message))
 			}
 			continue
 		}
@@ -171,6 +199,10 @@ var fieldLabels = map[string]string{
 	"action":                      "What happened", "note": "Note", "reason": "Reason", "to_team": "Receiving team",
 	"skip": "Reason to skip the assessment", "needs": "Pathway needs", "item": "Steps", "items": "Steps",
 	"owner.staff": "Owner", "owner.team": "Team",
+	"notify": "How you are emailed", "muted": "Emails to turn off", "away_until": "Away until", "current": "Current password",
+	"name": "Name", "expires_in_days": "Days until it expires", "id": "Staff id", "email": "Email address", "role": "Role",
+	"establishment_code": "Establishment", "manager": "Team manager", "head": "Head of service", "actor": "Person",
+	"case_id": "Case reference", "from": "From", "to": "To", "status": "Status",
 }
 
 func fieldLabel(name string) string {
@@ -193,7 +225,8 @@ func fieldLabel(name string) string {
 // option is one choice of a select.
 type option struct {
 	Value, Label string
-	Group        string
+	Group        string // the team of an owner, in a select
+	Hint         string // said under a radio or checkbox
 }
 
 // fieldSpec is what the input partials render: a label, an optional hint,
@@ -205,6 +238,11 @@ type fieldSpec struct {
 	Options                               []option
 	Rows                                  int
 	Required                              bool
+	// Small and Inline are GOV.UK's smaller and side-by-side radios and
+	// checkboxes; Birthday asks the browser to fill a date of birth.
+	Small, Inline, Birthday bool
+	// LabelClass sizes a label that is also the page's question.
+	LabelClass string
 }
 
 // newField builds a fieldSpec from a form, the input's name and label, and
@@ -234,6 +272,14 @@ func newField(f *pageForm, name, label string, opts ...string) fieldSpec {
 			s.Rows, _ = strconv.Atoi(v)
 		case "required":
 			s.Required = true
+		case "small":
+			s.Small = true
+		case "inline":
+			s.Inline = true
+		case "bday":
+			s.Birthday = true
+		case "label":
+			s.LabelClass = "govuk-label--" + v
 		}
 	}
 	if s.Type == "textarea" && s.Rows == 0 {
@@ -241,6 +287,38 @@ func newField(f *pageForm, name, label string, opts ...string) fieldSpec {
 	}
 	return s
 }
+
+// InputClass is the GOV.UK width of an input, from the field's class
+// (w-10, w-code, w-date) or its type.
+func (s fieldSpec) InputClass() string {
+	switch {
+	case strings.Contains(s.Class, "w-code"):
+		return "govuk-input--width-10 govuk-input--extra-letter-spacing"
+	case strings.Contains(s.Class, "w-10"), strings.Contains(s.Class, "w-date"), s.Type == "date":
+		return "govuk-input--width-10"
+	case s.Type == "password":
+		return "govuk-!-width-two-thirds"
+	}
+	return ""
+}
+
+// datePart is one of the day, month and year of a date input: what was
+// typed into it, or else that part of the date the field holds.
+func (s fieldSpec) datePart(part string, i int) string {
+	if vs, ok := s.Form.Values[s.Name+"-"+part]; ok && len(vs) > 0 {
+		return vs[0]
+	}
+	d, err := resettlement.ParseDate(s.Value())
+	if err != nil || d.IsZero() {
+		return ""
+	}
+	return strconv.Itoa([]int{d.Day, int(d.Month), d.Year}[i])
+}
+
+// Day, Month and Year are the parts of a date input.
+func (s fieldSpec) Day() string   { return s.datePart("day", 0) }
+func (s fieldSpec) Month() string { return s.datePart("month", 1) }
+func (s fieldSpec) Year() string  { return s.datePart("year", 2) }
 
 // Opts gives a select its choices.
 func (s fieldSpec) Opts(o []option) fieldSpec { s.Options = o; return s }
@@ -280,16 +358,42 @@ func formError(err error) *casework.Error {
 // releaseDateKeys are the release dates a form has, in the API's names.
 var releaseDateKeys = []string{"confirmed", "crd", "ard", "hdcad", "apd", "ped", "npd", "prrd", "hdced", "ted", "sed", "led", "tused"}
 
-// formDate reads a date typed into an input, naming the input when it is
-// not one.
+// formDate reads a date typed into an input: as day, month and year
+// (NAME-day, NAME-month, NAME-year, GOV.UK's date input) or as one
+// YYYY-MM-DD (NAME), naming the input when it is not a date.
 func formDate(f url.Values, name string, errs *resettlement.Errors) resettlement.Date {
 	v := strings.TrimSpace(f.Get(name))
+	day, month, year := strings.TrimSpace(f.Get(name+"-day")), strings.TrimSpace(f.Get(name+"-month")), strings.TrimSpace(f.Get(name+"-year"))
+	if v == "" && day+month+year != "" {
+		var missing []string
+		for _, p := range []struct{ part, v string }{{"day", day}, {"month", month}, {"year", year}} {
+			if p.v == "" {
+				missing = append(missing, p.part)
+			}
+		}
+		if len(missing) > 0 {
+			errs.Add(name, "must include a "+strings.Join(missing, " and a "))
+			return resettlement.Date{}
+		}
+		d, derr := strconv.Atoi(day)
+		m, merr := strconv.Atoi(month)
+		y, yerr := strconv.Atoi(year)
+		if derr != nil || merr != nil || yerr != nil || len(year) != 4 {
+			errs.Add(name, "must be a real date, such as 27 3 2026")
+			return resettlement.Date{}
+		}
+		v = fmt.Sprintf("%04d-%02d-%02d", y, m, d)
+	}
 	if v == "" {
 		return resettlement.Date{}
 	}
 	d, err := resettlement.ParseDate(v)
 	if err != nil {
-		errs.Add(name, "must be a date in the form YYYY-MM-DD")
+		if day+month+year != "" {
+			errs.Add(name, "must be a real date, such as 27 3 2026")
+		} else {
+			errs.Add(name, "must be a date in the form YYYY-MM-DD")
+		}
 	}
 	return d
 }

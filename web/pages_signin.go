@@ -219,7 +219,7 @@ func (a *site) twoStep(r *http.Request) (twoStepPage, error) {
 }
 
 func (a *site) renderTwoStep(w http.ResponseWriter, r *http.Request, status int, d twoStepPage, summary []summaryItem) {
-	a.render(w, r, status, "two-step", pageData{Title: "Two-step sign-in", Section: "two-step", Summary: summary, Data: d})
+	a.render(w, r, status, "two-step", pageData{Title: "Two-step sign-in", Section: "settings", Summary: summary, Data: d})
 }
 
 func (a *site) pageTwoStep(w http.ResponseWriter, r *http.Request) error {

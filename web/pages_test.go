@@ -78,7 +78,8 @@ func checkPage(t *testing.T, name, html string) {
 	if n := len(h1s.FindAllString(html, -1)); n != 1 {
 		t.Errorf("%s: %d h1 headings, want 1", name, n)
 	}
-	for _, must := range []string{`<html lang="en-GB">`, `<main id="main"`, `<meta name="viewport"`, `class="skip" href="#main"`} {
+	for _, must := range []string{`<html lang="en-GB" class="govuk-template">`, `<main class="govuk-main-wrapper`, `id="main"`, `<meta name="viewport"`,
+		`class="govuk-skip-link skip" href="#main"`, `govuk-frontend.min.css`} {
 		if !strings.Contains(html, must) {
 			t.Errorf("%s: no %s", name, must)
 		}
@@ -170,7 +171,7 @@ func TestPagesRender(t *testing.T) {
 		Establishments: []option{{Value: "PVI", Label: "PVI"}}, Teams: []option{{Value: "pvi-resettlement", Label: "Pentonville"}},
 		Owners: []option{{Value: "", Label: "Nobody"}}}})
 	checkPage(t, "open", html)
-	for _, want := range []string{`aria-invalid="true"`, "Prison number must be a letter, four digits and two letters", `value="12345"`, "There is a problem"} {
+	for _, want := range []string{`govuk-input--error`, `govuk-error-summary`, "Prison number must be a letter, four digits and two letters", `value="12345"`, "There is a problem"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("open: no %q", want)
 		}
@@ -197,7 +198,7 @@ func TestPagesRender(t *testing.T) {
 	html = renderPage(t, a, "case", pageData{Title: page.Name, Summary: failed.summary(), Data: page})
 	checkPage(t, "case", html)
 	for _, want := range []string{"Sam Example", "A1234BC", "R−", "Blocks release", "Overdue", "Note: a note is required to decline a step.",
-		"Spoke to &lt;the council&gt;.", `<details class="act" open>`, "Transfer to another prison", "Record the needs assessment"} {
+		"Spoke to &lt;the council&gt;.", `<details class="tg-step__details" open>`, "Transfer to another prison", "Record the needs assessment"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("case: no %q", want)
 		}

@@ -18,6 +18,7 @@ type Activities interface {
 	NotifyTransfer(ctx context.Context, n TransferNotice) error
 	SaveCase(ctx context.Context, p resettlement.Projection) error
 	SendDigests(ctx context.Context, day resettlement.Date) (int, error)
+	AnonymiseClosedCases(ctx context.Context, at time.Time) (int, error)
 }
 
 // ActivityRaiseAlarm puts an alarm's emails in the outbox: AlarmInput in,
@@ -66,3 +67,8 @@ const ActivitySaveCase = "SaveCase"
 // ActivitySendDigests writes the day's digests (DailyDigest's one activity):
 // the day (resettlement.Date) in, the number of digests written out.
 const ActivitySendDigests = "SendDigests"
+
+// ActivityAnonymiseClosedCases anonymises the cases that closed longer
+// ago than the worker's RETENTION_YEARS (RetentionSweep's one activity):
+// the sweep's instant (time.Time) in, the number of cases anonymised out.
+const ActivityAnonymiseClosedCases = "AnonymiseClosedCases"

@@ -71,6 +71,8 @@ func (r *recorder) NotifyTransfer(_ context.Context, n TransferNotice) error {
 
 func (r *recorder) SendDigests(context.Context, resettlement.Date) (int, error) { return 0, nil }
 
+func (r *recorder) AnonymiseClosedCases(context.Context, time.Time) (int, error) { return 0, nil }
+
 func openInput(dates resettlement.ReleaseDates, owner string) Input {
 	return Input{Open: &resettlement.OpenCase{CaseID: "k3m9x2p4qa", Establishment: "PVI", Team: "pvi-resettlement",
 		Owner: owner, ReceivedOn: resettlement.D(2026, 11, 20), Dates: dates, Adult: true, OpenedBy: "officer-1",

@@ -6,6 +6,7 @@
 //	throughgate migrate   apply the database migrations (package app)
 //	throughgate cases migrate-plan   move running cases to another plan version (cases.go)
 //	throughgate healthcheck URL     a container health check (healthcheck.go)
+//	throughgate audit verify        check the audit log's hash chain (audit.go)
 //	throughgate holidays check FILE compare a GOV.UK bank-holiday feed with the built-in one (holidays.go)
 //	throughgate version   which build this is
 //	throughgate help      subcommands and every setting
@@ -74,6 +75,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runHealthcheck(args[1:], stdout, stderr)
 	case "cases": // flags of its own, then the settings: see cases.go
 		return runCases(args[1:], stdout, stderr)
+	case "audit": // verify, then the settings: see audit.go
+		return runAudit(args[1:], stdout, stderr)
+	case "import": // cases FILE, flags of its own, then the settings: see imports.go
+		return runImport(args[1:], stdout, stderr)
 	}
 	for _, c := range commands {
 		if c.name != args[0] {
@@ -125,6 +130,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "  holidays check FILE  compare FILE, a download of https://www.gov.uk/bank-holidays.json, with the built-in bank holidays (exit 0 same, 1 changed, 2 bad input)")
 	fmt.Fprintln(w, "  cases migrate-plan --to VERSION --by ADMIN_ID [--establishment CODE] [--dry-run]  move running cases to another plan version, reporting what each gains or loses")
 	fmt.Fprintln(w, "  healthcheck URL      exit 0 if URL (a /healthz) answers 2xx, else 1: for container health checks")
+	fmt.Fprintln(w, "  audit verify         check the audit log's hash chain in DATABASE_URL: \"ok N rows\" (exit 0) or the first broken row (exit 1; 2 if it cannot be read)")
 	fmt.Fprintln(w, "  version  print which build this is")
 	fmt.Fprintln(w, "  help     show this text")
 	fmt.Fprintln(w, "\nSettings (a flag wins over its environment variable, which wins over the default):")

@@ -42,6 +42,7 @@ func OpenDB(ctx context.Context, url string, migrate bool, logger *slog.Logger) 
 		db.Close()
 		return nil, err
 	}
+	warnUnprotectedAudit(ctx, db, logger)
 	return db, nil
 }
 

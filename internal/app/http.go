@@ -151,7 +151,8 @@ func HTTPHandler(db *postgres.DB, c client.Client, cfg config.Config, checks []h
 			RedirectURL: cfg.BaseURL + "/auth/oidc/callback", RequiredACR: cfg.OIDCRequiredACR}
 	}
 	return httpserver.New(httpserver.Deps{
-		Cases:          &casework.Service{DB: db, Temporal: c, Policy: cfg.Policy},
+		Cases: &casework.Service{DB: db, Temporal: c, Policy: cfg.Policy, Events: EventSettings(cfg),
+			BaseURL: cfg.BaseURL, PartnerLinkDays: cfg.PartnerLinkDays},
 		DB:             db,
 		Checks:         checks,
 		Mailbox:        mailbox,

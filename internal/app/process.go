@@ -103,12 +103,16 @@ func RunWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 	if err := EnsureDigestSchedule(ctx, c); err != nil {
 		return err
 	}
+	if err := EnsureRetentionSchedule(ctx, c); err != nil {
+		return err
+	}
 	sender, err := NewSender(cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer StartSender(db, sender, cfg.SMTPFrom, logger)()
 	defer StartRegrader(db, logger)()
+	defer StartEventSweeper(eventService(db, c, cfg), logger)()
 	ServeOps(ctx, ops, httpserver.Ops(metrics.Handler(), WorkerChecks(db, c, sender.Check), Version(), logger), logger)
 	logger.Info("worker polling", "task_queue", "throughgate-cases")
 	<-ctx.Done()
@@ -147,16 +151,15 @@ func connectWithMetrics(ctx context.Context, cfg config.Config, metrics client.M
 }
 
 // RunMigrate is `throughgate migrate`: it applies the embedded migrations
-// to DATABASE_URL.
+// to DATABASE_URL, as MIGRATE_DATABASE_URL's role when that is set
+// (MigrateDB).
 func RunMigrate(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if cfg.DatabaseURL == "" {
 		return errNeedDatabase
 	}
-	db, err := OpenDB(ctx, cfg.DatabaseURL, true, logger)
-	if err != nil {
+	if err := MigrateDB(ctx, cfg.MigrateDatabaseURL, cfg.DatabaseURL, logger); err != nil {
 		return err
 	}
-	db.Close()
 	logger.Info("database schema is up to date")
 	// The case workflow's search attributes, which its first start needs.
 	opts, err := TemporalOptions(cfg)

@@ -22,11 +22,22 @@ import (
 // NewWorker registers the workflows and their activities on the task queue.
 // Its options set no interceptors: the client's (DialTemporal: tracing)
 // apply to it already, and the SDK asks that one not be set in both.
+//
+// The sticky cache (WORKER_CACHE_SIZE; 0 leaves the SDK's 10,000) is
+// shared by every worker in the process and must be sized before the first
+// starts. A cached case costs some 25 KB; one not cached replays its
+// history at its next task (README, "Performance").
 func NewWorker(c client.Client, db *postgres.DB, cfg config.Config, logger *slog.Logger) worker.Worker {
+	if cfg.WorkerCacheSize > 0 {
+		worker.SetStickyWorkflowCacheSize(cfg.WorkerCacheSize)
+	}
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflow(workflows.ReleaseCase)
 	w.RegisterWorkflow(workflows.DailyDigest)
-	w.RegisterActivity(&activities.Activities{DB: db, BaseURL: cfg.BaseURL, Logger: logger})
+	w.RegisterWorkflow(workflows.RetentionSweep)
+	w.RegisterWorkflow(workflows.ImportCases) // caseload imports: imports.go
+	w.RegisterActivity(&activities.ImportActivities{Cases: importService(db, c, cfg)})
+	w.RegisterActivity(&activities.Activities{DB: db, BaseURL: cfg.BaseURL, Logger: logger, RetentionYears: cfg.RetentionYears})
 	return w
 }
 

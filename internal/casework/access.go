@@ -5,6 +5,7 @@ import (
 
 	"github.com/throughgate/throughgate/internal/auth"
 	"github.com/throughgate/throughgate/internal/postgres"
+	"github.com/throughgate/throughgate/resettlement"
 )
 
 // Every use of a case starts here: who may see it, and the audit line that
@@ -81,12 +82,34 @@ func (s *Service) InScope(ctx context.Context, p *auth.Principal, caseID string)
 	return in, err
 }
 
+// Refused audits a refusal by role: err of kind Forbidden, whichever check
+// made it (caseScope, boardScope, RequireSession, an administrators-only
+// route, a change from another site). Both surfaces call it with every
+// failure they answer, so each 403 is in the audit log once, as
+// "access.denied" naming the request (method and route) and the reason.
+// remote is the client's address, for a refusal before anyone is known
+// (p nil); caseID the case the route names, if any.
+func (s *Service) Refused(ctx context.Context, p *auth.Principal, remote, request, caseID string, err error) error {
+	e, ok := ErrorOf(err)
+	if !ok || e.Kind != Forbidden {
+		return nil
+	}
+	actor := "anonymous"
+	if p != nil {
+		actor, remote = p.ID(), p.Remote
+	}
+	if !resettlement.ValidID(caseID) {
+		caseID = "" // whatever was in the path, it names no case
+	}
+	return s.AuditAs(ctx, actor, remote, "access.denied", caseID, request+": "+e.Detail)
+}
+
 // Audit appends to the audit log: who, what, which case, from where. It
 // outlives the request's cancellation: what was done is recorded.
 func (s *Service) Audit(ctx context.Context, p *auth.Principal, action, caseID, detail string) error {
 	actor, remote := "anonymous", ""
 	if p != nil {
-		actor, remote = p.ID(), p.Remote
+		actor, remote = auditActor(p), p.Remote // events: "events:<source>"
 	}
 	return s.AuditAs(ctx, actor, remote, action, caseID, detail)
 }

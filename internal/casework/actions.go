@@ -364,6 +364,12 @@ func (s *Service) Act(ctx context.Context, p *auth.Principal, caseID, key string
 func (s *Service) apply(ctx context.Context, p *auth.Principal, caseID, key string, c Command, prefix string) (ActionResult, error) {
 	meta := resettlement.Meta{RequestID: p.ID() + ":" + c.update() + ":" + key, By: p.ID()}
 	res, detail, err := func() (ActionResult, string, error) {
+		// Consent lives here, not in the case: checked before the update
+		// (consent.go), so a refusal changes nothing.
+		if err := s.checkConsent(ctx, caseID, c); err != nil {
+			_, detail := c.build(meta)
+			return ActionResult{}, detail, err
+		}
 		if n := c.note(); n != "" {
 			id, err := s.DB.AddNoteOnce(ctx, caseID, p.ID(), n, meta.RequestID)
 			if err != nil {
@@ -388,6 +394,10 @@ func (s *Service) apply(ctx context.Context, p *auth.Principal, caseID, key stri
 	}()
 	if aerr := s.Audit(ctx, p, "case."+c.update(), caseID, prefix+outcome(detail, err)); aerr != nil && err == nil {
 		err = aerr
+	}
+	if a, ok := c.(Assign); ok && err == nil {
+		// The new owner's email (assignmail.go); a retry raises it once.
+		err = s.notifyAssigned(ctx, p, caseID, a, meta.RequestID)
 	}
 	return res, err
 }

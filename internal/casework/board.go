@@ -369,7 +369,22 @@ func (s *Service) OpenBoardFile(ctx context.Context, p *auth.Principal, q BoardQ
 	if err := s.Audit(ctx, p, "board.view", "", fmt.Sprintf("page shown=%d cases=%s", len(f.Items), caseIDs(f.Items))); err != nil {
 		return f, err
 	}
+	if err := s.Audit(ctx, p, "board.undeliverable", "", "page "+undeliverableDetail(f.Undeliverable)); err != nil {
+		return f, err
+	}
 	return f, s.Audit(ctx, p, "board.summary", "", fmt.Sprintf("overdue=%d stalled=%d", f.Summary.OverdueSteps, f.Summary.StalledCases))
+}
+
+// undeliverableDetail is the audit detail of a view of undeliverable
+// emails: how many, and the cases they are about.
+func undeliverableDetail(items []postgres.Undeliverable) string {
+	var ids []string
+	for _, u := range items {
+		if !slices.Contains(ids, u.CaseID) {
+			ids = append(ids, u.CaseID)
+		}
+	}
+	return fmt.Sprintf("shown=%d cases=%s", len(items), strings.Join(ids, ","))
 }
 
 // Undeliverable lists the reminders and escalations about p's teams' cases
@@ -387,7 +402,7 @@ func (s *Service) Undeliverable(ctx context.Context, p *auth.Principal) ([]postg
 	if items == nil {
 		items = []postgres.Undeliverable{}
 	}
-	return items, s.Audit(ctx, p, "board.undeliverable", "", fmt.Sprintf("shown=%d", len(items)))
+	return items, s.Audit(ctx, p, "board.undeliverable", "", undeliverableDetail(items))
 }
 
 // ReassignItem gives one step to a new owner.

@@ -216,6 +216,10 @@ func (s *Service) StaffNames(ctx context.Context, ids []string) (map[string]stri
 			names[id] = id
 		}
 	}
+	// A partner who answered through a link acts as partner:<link id>.
+	if err := s.partnerNames(ctx, names); err != nil {
+		return nil, err
+	}
 	return names, nil
 }
 

@@ -42,6 +42,14 @@ type Service struct {
 	Policy resettlement.Policy
 	// Now is the clock; nil means time.Now. Tests set it.
 	Now func() time.Time
+	// Events configure prison movement events (events.go).
+	Events EventSettings
+	// BaseURL is the pages' public address (BASE_URL), for the links in
+	// the emails the service raises itself (partners.go, assignmail.go).
+	BaseURL string
+	// PartnerLinkDays is how long a partner link works (PARTNER_LINK_DAYS;
+	// 0: DefaultPartnerLinkDays).
+	PartnerLinkDays int
 }
 
 func (s *Service) now() time.Time {

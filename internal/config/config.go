@@ -48,6 +48,12 @@ type Config struct {
 
 	DatabaseURL string // "" in dev: a private cluster under DataDir
 	PGPort      int
+	// MigrateDatabaseURL is the tables' owner, for migrations; "" means
+	// DatabaseURL (dev's private cluster: its superuser).
+	MigrateDatabaseURL string
+	// RetentionYears is how long after a case closes its person's details
+	// and notes are kept before they are anonymised; 0 never.
+	RetentionYears int
 
 	// The Temporal client (api, worker), under the SDK's names.
 	TemporalAddress           string
@@ -65,6 +71,11 @@ type Config struct {
 	TemporalUIPort int
 	TemporalStore  string
 	TemporalShards int
+	// TemporalCacheSize bounds the embedded server's cache of workflows'
+	// mutable state; WorkerCacheSize the worker's sticky cache (README,
+	// "Performance", says what each bound costs).
+	TemporalCacheSize int
+	WorkerCacheSize   int
 
 	SMTPAddr          string // development SMTP server (dev)
 	SMTPHost          string
@@ -88,6 +99,17 @@ type Config struct {
 
 	PolicyFile string
 	Policy     resettlement.Policy
+
+	// PartnerLinkDays is how long a partner agency's one-time link works
+	// (casework, issue 13).
+	PartnerLinkDays int
+
+	// Prison movement events (events.go).
+	EventSources        []EventSource     // EVENT_SOURCES: who may post events, and their secrets
+	EventTeams          map[string]string // EVENT_TEAMS: establishment to the team new cases go to
+	PrisonerSearchURL   string            // "" : events must carry the person's record
+	PrisonerSearchToken string
+	EventHold           time.Duration // how long an event waits for an earlier one
 
 	OIDCIssuer        string // "" : no OpenID Connect sign-in
 	OIDCClientID      string
@@ -167,6 +189,7 @@ var Settings = []Setting{
 	{Flag: "log-format", Env: "LOG_FORMAT", Default: "text", Help: "text (key=value lines) or json (one JSON object a line, for log collectors)", Commands: "all", set: str(func(c *Config) *string { return &c.LogFormat })},
 	{Flag: "metrics-addr", Env: "METRICS_ADDR", Default: "", Help: "address of the operations listener: Prometheus /metrics, /healthz and /readyz, for probes and scrapes, off the public port (empty: none)", Commands: "dev api worker", set: str(func(c *Config) *string { return &c.MetricsAddr })},
 	{Flag: "database-url", Env: "DATABASE_URL", Default: "", Help: "PostgreSQL URL; dev starts a private cluster when empty", Secret: true, Commands: "all", set: str(func(c *Config) *string { return &c.DatabaseURL })},
+	{Flag: "migrate-database-url", Env: "MIGRATE_DATABASE_URL", Default: "", Help: "PostgreSQL URL of the role that owns the tables, for migrations (empty: DATABASE_URL); when set, migrate makes DATABASE_URL's role a member of throughgate_app, which may add to and read the audit log but never change it", Secret: true, Commands: "dev migrate", set: str(func(c *Config) *string { return &c.MigrateDatabaseURL })},
 	{Flag: "pg-port", Env: "PG_PORT", Default: "5433", Help: "port of dev's private PostgreSQL on 127.0.0.1", Commands: "dev", set: integer("PG_PORT", func(c *Config) *int { return &c.PGPort })},
 	{Flag: "temporal-address", Env: "TEMPORAL_ADDRESS", Default: "127.0.0.1:7233", Help: "Temporal frontend to connect to (Temporal Cloud: NAMESPACE.ACCOUNT.tmprl.cloud:7233, or the region's endpoint with an API key)", Commands: "api worker migrate cases", set: str(func(c *Config) *string { return &c.TemporalAddress })},
 	{Flag: "temporal-namespace", Env: "TEMPORAL_NAMESPACE", Default: "default", Help: "Temporal namespace", Commands: "all", set: str(func(c *Config) *string { return &c.TemporalNamespace })},
@@ -182,6 +205,8 @@ var Settings = []Setting{
 	{Flag: "temporal-ui-port", Env: "TEMPORAL_UI_PORT", Default: "8233", Help: "port of the embedded Temporal Web UI (0: off)", Commands: "dev", set: integer("TEMPORAL_UI_PORT", func(c *Config) *int { return &c.TemporalUIPort })},
 	{Flag: "temporal-store", Env: "TEMPORAL_STORE", Default: "postgres", Help: "embedded Temporal's store: postgres, or sqlite for throwaway runs", Commands: "dev", set: str(func(c *Config) *string { return &c.TemporalStore })},
 	{Flag: "temporal-shards", Env: "TEMPORAL_SHARDS", Default: "128", Help: "history shards of the embedded server; fixed at first start", Commands: "dev", set: integer("TEMPORAL_SHARDS", func(c *Config) *int { return &c.TemporalShards })},
+	{Flag: "temporal-cache-size", Env: "TEMPORAL_CACHE_SIZE", Default: "2048", Help: "workflows the embedded server keeps in memory between their tasks (its mutable-state cache); one not kept is read from PostgreSQL at its next task", Commands: "dev", set: integer("TEMPORAL_CACHE_SIZE", func(c *Config) *int { return &c.TemporalCacheSize })},
+	{Flag: "worker-cache-size", Env: "WORKER_CACHE_SIZE", Default: "1000", Help: "workflows the worker keeps in memory between their tasks (the sticky cache); one not kept replays its history at its next task (0: the SDK's default, 10,000)", Commands: "dev worker", set: integer("WORKER_CACHE_SIZE", func(c *Config) *int { return &c.WorkerCacheSize })},
 	{Flag: "smtp-addr", Env: "SMTP_ADDR", Default: "127.0.0.1:2525", Help: "address of dev's development SMTP server", Commands: "dev", set: str(func(c *Config) *string { return &c.SMTPAddr })},
 	{Flag: "smtp-host", Env: "SMTP_HOST", Default: "", Help: "SMTP relay host (dev: its own server)", Commands: "api worker", set: str(func(c *Config) *string { return &c.SMTPHost })},
 	{Flag: "smtp-port", Env: "SMTP_PORT", Default: "587", Help: "SMTP relay port", Commands: "api worker", set: integer("SMTP_PORT", func(c *Config) *int { return &c.SMTPPort })},
@@ -215,6 +240,21 @@ var Settings = []Setting{
 	}},
 	{Flag: "oidc-required-acr", Env: "OIDC_REQUIRED_ACR", Default: "", Help: "acr value an OpenID Connect sign-in must carry (or several, space-separated: any of them), asked of the provider and checked in the ID token (empty: none)", Commands: "dev api", set: str(func(c *Config) *string { return &c.OIDCRequiredACR })},
 	{Flag: "policy-file", Env: "POLICY_FILE", Default: "", Help: "JSON file with the reminder and escalation policy (default: the built-in ladder)", Commands: "dev api", set: str(func(c *Config) *string { return &c.PolicyFile })},
+	{Flag: "partner-link-days", Env: "PARTNER_LINK_DAYS", Default: "14", Help: "days a partner agency's one-time link to a waiting step works before it expires (1 to 90)", Commands: "dev api", set: integer("PARTNER_LINK_DAYS", func(c *Config) *int { return &c.PartnerLinkDays })},
+	{Flag: "retention-years", Env: "RETENTION_YEARS", Default: "7", Help: "years after a case closes until a daily sweep anonymises its person's details and notes, keeping ids, dates and the audit log (0: never)", Commands: "dev worker", set: integer("RETENTION_YEARS", func(c *Config) *int { return &c.RetentionYears })},
+	{Flag: "event-sources", Env: "EVENT_SOURCES", Default: "", Help: "who may post prison movement events to /api/v1/events: NAME:BASE64SECRET (at least 32 bytes, e.g. openssl rand -base64 32), comma-separated; each source signs its events with its secret (empty: every event is refused)", Secret: true, Commands: "dev api", set: func(c *Config, v string) error {
+		s, err := ParseEventSources(v)
+		c.EventSources = s
+		return err
+	}},
+	{Flag: "event-teams", Env: "EVENT_TEAMS", Default: "", Help: "the team that takes the new cases movement events open at an establishment where several active teams work: CODE:TEAM, comma-separated, e.g. PVI:pvi-resettlement (empty: such events wait in the review queue)", Commands: "dev api worker", set: func(c *Config, v string) error {
+		t, err := ParseEventTeams(v)
+		c.EventTeams = t
+		return err
+	}},
+	{Flag: "prisoner-search-url", Env: "PRISONER_SEARCH_URL", Default: "", Help: "HMPPS Prisoner Search, or a service of its shape, asked GET URL/prisoner/{prison number} for the person's record (name, date of birth, booking, release dates) when a movement event carries none (empty: events must carry it)", Commands: "dev api worker", set: str(func(c *Config) *string { return &c.PrisonerSearchURL })},
+	{Flag: "prisoner-search-token", Env: "PRISONER_SEARCH_TOKEN", Default: "", Help: "bearer token sent to PRISONER_SEARCH_URL", Secret: true, Commands: "dev api worker", set: str(func(c *Config) *string { return &c.PrisonerSearchToken })},
+	{Flag: "event-hold", Env: "EVENT_HOLD", Default: "24h", Help: "how long a movement event that depends on an earlier one (a transfer before its reception) waits for it before it is parked for review", Commands: "dev api worker", set: duration("EVENT_HOLD", func(c *Config) *time.Duration { return &c.EventHold })},
 	{Flag: "otel-traces-exporter", Env: "OTEL_TRACES_EXPORTER", Default: "", Help: "otlp to send OpenTelemetry traces (HTTP request, Temporal update, workflow, activity) to an OTLP collector, none for none (empty: otlp when an OTEL_EXPORTER_OTLP_*ENDPOINT is set, else none)", Commands: "dev api worker", set: str(func(c *Config) *string { return &c.OTelTracesExporter })},
 	{Flag: "otel-exporter-otlp-endpoint", Env: "OTEL_EXPORTER_OTLP_ENDPOINT", Default: "", Help: "OTLP collector's base URL, e.g. http://otel-collector:4318 (http/protobuf: traces go to its /v1/traces) or http://otel-collector:4317 (grpc); setting it turns tracing on", Commands: "dev api worker", set: str(func(c *Config) *string { return &c.OTelEndpoint })},
 	{Flag: "otel-exporter-otlp-traces-endpoint", Env: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", Default: "", Help: "OTLP URL for traces, used as it is (wins over OTEL_EXPORTER_OTLP_ENDPOINT); setting it turns tracing on", Commands: "dev api worker", set: str(func(c *Config) *string { return &c.OTelTracesEndpoint })},
@@ -315,6 +355,11 @@ func (c *Config) finish() error {
 	if c.TemporalShards < 1 || c.TemporalShards > 16384 {
 		return fmt.Errorf("TEMPORAL_SHARDS must be between 1 and 16384")
 	}
+	if c.TemporalCacheSize < 100 {
+		// Workflows being worked on are pinned in the cache: too small a
+		// cache refuses tasks ("cache capacity is fully occupied").
+		return fmt.Errorf("TEMPORAL_CACHE_SIZE must be at least 100")
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -323,10 +368,19 @@ func (c *Config) finish() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("LOG_FORMAT must be text or json, not %q", c.LogFormat)
 	}
-	if c.DatabaseURL != "" {
-		if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-			return fmt.Errorf("DATABASE_URL must be a postgres:// URL")
+	for _, d := range []struct{ name, url string }{{"DATABASE_URL", c.DatabaseURL}, {"MIGRATE_DATABASE_URL", c.MigrateDatabaseURL}} {
+		if d.url == "" {
+			continue
 		}
+		if u, err := url.Parse(d.url); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			return fmt.Errorf("%s must be a postgres:// URL", d.name)
+		}
+	}
+	if c.RetentionYears > 100 {
+		return fmt.Errorf("RETENTION_YEARS must be from 0 (never) to 100, not %d", c.RetentionYears)
+	}
+	if c.PartnerLinkDays < 1 || c.PartnerLinkDays > 90 {
+		return fmt.Errorf("PARTNER_LINK_DAYS must be from 1 to 90, not %d", c.PartnerLinkDays)
 	}
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.HTTPAddr
@@ -339,6 +393,9 @@ func (c *Config) finish() error {
 	}
 	if c.SessionIdle > c.SessionMax {
 		return fmt.Errorf("SESSION_IDLE (%s) cannot be longer than SESSION_MAX (%s)", c.SessionIdle, c.SessionMax)
+	}
+	if err := checkPrisonerSearch(c.PrisonerSearchURL, c.PrisonerSearchToken); err != nil {
+		return err
 	}
 	if err := c.checkTracing(); err != nil {
 		return err

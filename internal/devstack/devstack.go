@@ -104,7 +104,7 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *Dev,
 		d.MetricsURL = "http://" + ops.Addr().String()
 	}
 
-	dbURL := cfg.DatabaseURL
+	dbURL, migrateURL, appURL := cfg.DatabaseURL, cfg.MigrateDatabaseURL, cfg.DatabaseURL
 	if dbURL == "" {
 		// As root, the server runs as the postgres user: when it cannot
 		// reach DATA_DIR (root's home is 0700), the data lives under
@@ -125,9 +125,18 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *Dev,
 		if err := d.PG.CreateDatabase(ctx, "throughgate"); err != nil {
 			return nil, err
 		}
-		dbURL = d.PG.URL("throughgate")
+		// The superuser owns the tables and migrates; the engine connects
+		// as the application's role, which cannot change the audit log.
+		if err := d.PG.CreateRole(ctx, postgres.AppRole); err != nil {
+			return nil, err
+		}
+		dbURL, migrateURL = d.PG.URL("throughgate"), d.PG.URL("throughgate")
+		appURL = d.PG.URLAs(postgres.AppRole, "throughgate")
 	}
-	d.DB, err = app.OpenDB(ctx, dbURL, true, logger)
+	if err := app.MigrateDB(ctx, migrateURL, appURL, logger); err != nil {
+		return nil, err
+	}
+	d.DB, err = app.OpenDB(ctx, appURL, false, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +148,8 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *Dev,
 	topts := temporalserver.Options{
 		Store: cfg.TemporalStore, SQLitePath: filepath.Join(cfg.DataDir, "temporal.sqlite"),
 		Port: cfg.TemporalPort, UIPort: cfg.TemporalUIPort, Namespace: cfg.TemporalNamespace,
-		SearchAttributes: workflows.SearchAttributes(), NumHistoryShards: int32(cfg.TemporalShards), Logger: logger,
+		SearchAttributes: workflows.SearchAttributes(), NumHistoryShards: int32(cfg.TemporalShards),
+		HistoryCacheSize: cfg.TemporalCacheSize, Logger: logger,
 	}
 	if cfg.TemporalStore == "postgres" {
 		pc, err := pgx.ParseConfig(dbURL)
@@ -193,6 +203,9 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *Dev,
 	if err := app.EnsureDigestSchedule(ctx, d.Client); err != nil {
 		return nil, err
 	}
+	if err := app.EnsureRetentionSchedule(ctx, d.Client); err != nil {
+		return nil, err
+	}
 	sender, err := d.Sender()
 	if err != nil {
 		return nil, err
@@ -201,7 +214,10 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *Dev,
 	stopRegrader := app.StartRegrader(d.DB, logger)
 	d.stop = append(d.stop, func() error { stopRegrader(); return nil })
 
-	d.Cases = &casework.Service{DB: d.DB, Temporal: d.Client, Policy: cfg.Policy}
+	d.Cases = &casework.Service{DB: d.DB, Temporal: d.Client, Policy: cfg.Policy, Events: app.EventSettings(cfg),
+		BaseURL: cfg.BaseURL, PartnerLinkDays: cfg.PartnerLinkDays}
+	stopSweeper := app.StartEventSweeper(d.Cases, logger)
+	d.stop = append(d.stop, func() error { stopSweeper(); return nil })
 	checks := app.Checks(d.DB, d.Client, cfg.TemporalNamespace, smtpDial(d.SMTP.Addr()))
 	h := app.HTTPHandler(d.DB, d.Client, cfg, checks, d.SMTP.Handler(), d.Metrics.HTTP(), d.Tracing, logger)
 	sctx, cancel := context.WithCancel(context.Background())
@@ -315,7 +331,10 @@ func payloadKeys(dataDir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+	// 0711, not 0700: the key file itself is 0600, and as root the private
+	// PostgreSQL runs as the postgres user, which must pass through
+	// DATA_DIR to its data (else pgcluster.ReachableDir moves it out).
+	if err := os.MkdirAll(dataDir, 0o711); err != nil {
 		return "", err
 	}
 	return k.String(), os.WriteFile(path, []byte(k.String()+"\n"), 0o600)

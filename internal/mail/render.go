@@ -40,6 +40,9 @@ type Digest struct {
 	RecipientName string    `json:"recipient_name"`
 	Day           time.Time `json:"day"`
 	Items         []Alert   `json:"items"`
+	// Assigned are the steps and cases given to the recipient since their
+	// last summary, held for it (assignment emails of a digest reader).
+	Assigned []Assigned `json:"assigned,omitempty"`
 }
 
 // DigestItem is one line of a daily digest.
@@ -101,7 +104,14 @@ func RenderAlert(a Alert) (subject, text, html string, err error) {
 // instead of separate reminders. Items are grouped into overdue, due today
 // and coming up, most urgent first; day is the date the digest is for.
 func RenderDigest(recipientName string, items []DigestItem, day time.Time) (subject, text, html string, err error) {
-	if len(items) == 0 {
+	return RenderDigestOf(Digest{RecipientName: recipientName, Day: day, Items: items})
+}
+
+// RenderDigestOf renders a digest as the outbox stores it: its items as
+// RenderDigest does, then what was given to the reader since the last one.
+func RenderDigestOf(dg Digest) (subject, text, html string, err error) {
+	recipientName, items, day := dg.RecipientName, dg.Items, dg.Day
+	if len(items) == 0 && len(dg.Assigned) == 0 {
 		return "", "", "", ErrEmptyDigest
 	}
 	views := make([]alertView, 0, len(items))
@@ -144,6 +154,16 @@ func RenderDigest(recipientName string, items []DigestItem, day time.Time) (subj
 		d.Sections = append(d.Sections, digestSection{Title: sec.title, Items: sec.items})
 		counts = append(counts, fmt.Sprintf("%d %s", len(sec.items), sec.count))
 	}
+	for i, a := range dg.Assigned {
+		v, err := newAssignedView(a)
+		if err != nil {
+			return "", "", "", fmt.Errorf("digest assignment %d: %w", i+1, err)
+		}
+		d.Assigned = append(d.Assigned, v)
+	}
+	if n := len(d.Assigned); n > 0 {
+		counts = append(counts, fmt.Sprintf("%d assigned to you", n))
+	}
 	d.Counts = strings.Join(counts, ", ")
 	d.Subject = fmt.Sprintf("Daily summary for %s: %s", d.DayText, d.Counts)
 	if d.CriticalCount > 0 {
@@ -174,6 +194,7 @@ type digestView struct {
 	Counts        string
 	CriticalCount int
 	Sections      []digestSection
+	Assigned      []assignedView
 }
 
 type digestSection struct {

@@ -379,12 +379,27 @@ func (s *Sender) render(r postgres.Claimed) (tgmail.Message, error) {
 	case "digest":
 		var d tgmail.Digest
 		if err = json.Unmarshal(r.Data, &d); err == nil {
-			m.Subject, m.Text, m.HTML, err = tgmail.RenderDigest(d.RecipientName, d.Items, d.Day)
+			m.Subject, m.Text, m.HTML, err = tgmail.RenderDigestOf(d)
 		}
 	case "account": // about the person's own account (casework's sign-in and staff changes)
 		var a tgmail.Account
 		if err = json.Unmarshal(r.Data, &a); err == nil {
 			m.Subject, m.Text, m.HTML, err = tgmail.RenderAccount(a)
+		}
+	case "assigned": // a step or case given to someone (casework, issue 13)
+		var a tgmail.Assigned
+		if err = json.Unmarshal(r.Data, &a); err == nil {
+			m.Subject, m.Text, m.HTML, err = tgmail.RenderAssigned(a)
+		}
+	case "partner-link": // a partner agency's one-time link (casework, issue 13)
+		var p tgmail.PartnerLink
+		if err = json.Unmarshal(r.Data, &p); err == nil {
+			m.Subject, m.Text, m.HTML, err = tgmail.RenderPartnerLink(p)
+		}
+	case "partner-answered": // a partner answered through its link
+		var p tgmail.PartnerAnswered
+		if err = json.Unmarshal(r.Data, &p); err == nil {
+			m.Subject, m.Text, m.HTML, err = tgmail.RenderPartnerAnswered(p)
 		}
 	default:
 		err = fmt.Errorf("%w %q", errUnknownTemplate, r.Template)

@@ -85,6 +85,32 @@ type AuditFilter struct {
 	Limit  int
 }
 
+// String says what the filter asks for, for the audit line of a read of
+// the audit log (which encodes whatever the values hold).
+func (f AuditFilter) String() string {
+	var parts []string
+	for _, kv := range [][2]string{{"actor", f.Actor}, {"action", f.Action}, {"case_id", f.CaseID}} {
+		if kv[1] != "" {
+			parts = append(parts, kv[0]+"="+kv[1])
+		}
+	}
+	for _, kv := range []struct {
+		name string
+		at   time.Time
+	}{{"from", f.From}, {"to", f.To}} {
+		if !kv.at.IsZero() {
+			parts = append(parts, kv.name+"="+kv.at.UTC().Format(time.RFC3339))
+		}
+	}
+	if f.Before != 0 {
+		parts = append(parts, "cursor="+strconv.FormatInt(f.Before, 10))
+	}
+	if len(parts) == 0 {
+		return "filter=none"
+	}
+	return strings.Join(parts, " ")
+}
+
 // AuditLog reads the audit log, newest first.
 func (db *DB) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
 	if f.Limit <= 0 {

@@ -19,7 +19,10 @@
 //	api_tokens.go      api_tokens
 //	outbox.go          outbox: raising emails, claiming and settling them, digests, undeliverable emails
 //	outbox_attempts.go outbox_attempts
-//	audit.go           audit: the audit log
+//	audit.go           audit, audit_chain: the audit log, its hash chain and its verification
+//	roles.go           the application's role (AppRole) and what it may do
+//	retention.go       anonymising the cases closed longer ago than the retention period
+//	export.go          everything held about a person, for a subject access request
 //	bulkload.go        a bulk loader of cases and steps for the benchmarks
 //
 // A query that joins tables lives with the table it answers about. Every

@@ -31,7 +31,8 @@ func newMigrator(ctx context.Context, conn *pgx.Conn) (*migrate.Migrator, error)
 	return m, nil
 }
 
-// Migrate applies every embedded migration not yet applied. Safe to run from
+// Migrate applies every embedded migration not yet applied, then grants
+// the application's role (AppRole) its privileges. Safe to run from
 // several processes at once: tern holds an advisory lock while it works.
 func (db *DB) Migrate(ctx context.Context) (from, to int32, err error) {
 	conn, err := db.pool.Acquire(ctx)
@@ -50,7 +51,11 @@ func (db *DB) Migrate(ctx context.Context) (from, to int32, err error) {
 	if err := m.Migrate(ctx); err != nil {
 		return from, from, fmt.Errorf("migrating the database: %w", err)
 	}
-	to, err = m.GetCurrentVersion(ctx)
+	if to, err = m.GetCurrentVersion(ctx); err != nil {
+		return from, to, err
+	}
+	// What the application's role may do, tables new and old (roles.go).
+	_, err = db.grantAppRole(ctx)
 	return from, to, err
 }
 

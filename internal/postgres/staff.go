@@ -144,7 +144,7 @@ func (db *DB) UpdateStaff(ctx context.Context, s Staff) error {
 }
 
 // MutableKinds are the kinds of email a person may turn off.
-var MutableKinds = []string{"reminder", "due", "unassigned", "transfer"}
+var MutableKinds = []string{"reminder", "due", "unassigned", "transfer", "assigned"}
 
 // SetMuted records the kinds of email a person has turned off.
 func (db *DB) SetMuted(ctx context.Context, staffID string, kinds []string) error {

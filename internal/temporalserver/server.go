@@ -38,6 +38,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/server/common/cluster"
 	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/dynamicconfig"
 	"go.temporal.io/server/temporal"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
@@ -105,6 +106,15 @@ type Options struct {
 	// fails if the store already has a different count.
 	NumHistoryShards int32
 
+	// HistoryCacheSize bounds the history service's cache of workflows'
+	// mutable state, in workflows (default 2048; Temporal's own is 128,000).
+	// A workflow not in it is read from the store at its next task.
+	HistoryCacheSize int
+	// EventsCacheBytes bounds the cache of recent history events, one for
+	// the whole process rather than Temporal's 512 KiB for each shard
+	// (default 32 MiB). An event not in it is read from the store.
+	EventsCacheBytes int
+
 	// Logger receives the server's logs: warnings and errors, and info too when
 	// Logger is enabled for debug. Default slog.Default().
 	Logger *slog.Logger
@@ -156,6 +166,12 @@ func (o Options) withDefaults() (Options, error) {
 	if o.NumHistoryShards == 0 {
 		o.NumHistoryShards = 128
 	}
+	if o.HistoryCacheSize == 0 {
+		o.HistoryCacheSize = 2048
+	}
+	if o.EventsCacheBytes == 0 {
+		o.EventsCacheBytes = 32 << 20
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -199,6 +215,34 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	return o, nil
 }
+
+// dynamicConfig bounds the server's caches, so that memory follows the
+// settings rather than the number of workflows: the mutable-state cache by
+// entries (HistoryCacheSize) and the history events cache by bytes, one
+// for the process (EventsCacheBytes) instead of one per shard, so the
+// shard count no longer multiplies it.
+//
+// It also sizes the history service's task schedulers for one small
+// machine. Temporal's 512 workers each for timer, transfer and visibility
+// tasks suit a cluster; here they share ten database connections, and
+// when thousands of timers fire at once (every case's reminder at 09:00)
+// the tasks queued for a connection ran out of time, were retried, and
+// made more work than they did. Fewer workers queue the tasks in memory
+// instead, where waiting costs nothing.
+func (o *Options) dynamicConfig() dynamicconfig.StaticClient {
+	return dynamicconfig.StaticClient{
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():            o.HistoryCacheSize,
+		dynamicconfig.EnableHostLevelEventsCache.Key():              true,
+		dynamicconfig.EventsHostLevelCacheMaxSizeBytes.Key():        o.EventsCacheBytes,
+		dynamicconfig.TimerProcessorSchedulerWorkerCount.Key():      schedulerWorkers,
+		dynamicconfig.TransferProcessorSchedulerWorkerCount.Key():   schedulerWorkers,
+		dynamicconfig.VisibilityProcessorSchedulerWorkerCount.Key(): schedulerWorkers / 2,
+	}
+}
+
+// schedulerWorkers is how many timer (and transfer) tasks the history
+// service works on at once: a few for each of its database connections.
+const schedulerWorkers = 16
 
 // internalIP is where the internal services listen and what they advertise to
 // one another. A wildcard IP is fine to listen on but not to dial.
@@ -271,6 +315,7 @@ func Start(ctx context.Context, opts Options) (_ *Server, err error) {
 		temporal.WithConfig(cfg),
 		temporal.ForServices(temporal.DefaultServices),
 		temporal.WithLogger(s.logger),
+		temporal.WithDynamicConfigClient(s.opts.dynamicConfig()),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("temporal server: %w", err)

@@ -3,6 +3,12 @@
 // migrated database of its own for every caller of New. A package that uses
 // it calls Main from its TestMain, which stops the cluster after the tests.
 //
+// As in `throughgate dev`, the cluster's superuser migrates (it owns the
+// tables), and the store New returns connects as postgres.AppRole, so the
+// tests run with the application's privileges: a statement the
+// application may not make fails in the tests too. Int and AsOwner run as
+// the owner, AsApp as the application.
+//
 // On a machine without PostgreSQL's server programs the tests fail rather
 // than skip: run .ci/ensure-postgres.
 package pgtest
@@ -29,7 +35,7 @@ var (
 	startErr error
 	mu       sync.Mutex
 	seq      int
-	urls     = map[*postgres.DB]string{}
+	urls     = map[*postgres.DB]string{} // database names
 )
 
 // Main runs the tests, then stops the cluster if one was started.
@@ -59,10 +65,13 @@ func start() {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	cluster, startErr = pgcluster.Start(context.Background(), pgcluster.Options{Dir: filepath.Join(dir, "pg"), Port: port})
+	if startErr == nil {
+		startErr = cluster.CreateRole(context.Background(), postgres.AppRole)
+	}
 }
 
-// New returns a migrated database of its own, closed when the test ends.
-func New(t testing.TB) *postgres.DB {
+// newDatabase creates an empty database and returns its name.
+func newDatabase(t testing.TB) string {
 	t.Helper()
 	once.Do(start)
 	if startErr != nil {
@@ -72,36 +81,88 @@ func New(t testing.TB) *postgres.DB {
 	seq++
 	name := fmt.Sprintf("pgtest_%d_%d", os.Getpid(), seq)
 	mu.Unlock()
-	ctx := context.Background()
-	if err := cluster.CreateDatabase(ctx, name); err != nil {
+	if err := cluster.CreateDatabase(context.Background(), name); err != nil {
 		t.Fatal(err)
 	}
-	db, err := postgres.Open(ctx, cluster.URL(name))
+	return name
+}
+
+// Empty creates a database with nothing in it, not even the migrations,
+// and returns the URLs to reach it as its owner (the superuser) and as
+// the application's role: for tests of the migrations themselves.
+func Empty(t testing.TB) (ownerURL, appURL string) {
+	t.Helper()
+	name := newDatabase(t)
+	return cluster.URL(name), cluster.URLAs(postgres.AppRole, name)
+}
+
+// New returns a migrated database of its own, closed when the test ends.
+func New(t testing.TB) *postgres.DB {
+	t.Helper()
+	name := newDatabase(t)
+	ctx := context.Background()
+	owner, err := postgres.Open(ctx, cluster.URL(name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := db.Migrate(ctx); err != nil {
+	_, _, err = owner.Migrate(ctx)
+	owner.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := postgres.Open(ctx, cluster.URLAs(postgres.AppRole, name))
+	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(db.Close)
 	mu.Lock()
-	urls[db] = cluster.URL(name)
+	urls[db] = name
 	mu.Unlock()
 	return db
+}
+
+// connect opens a connection to the database of db as role.
+func connect(t testing.TB, db *postgres.DB, role string) *pgx.Conn {
+	t.Helper()
+	mu.Lock()
+	name, ok := urls[db]
+	mu.Unlock()
+	if !ok {
+		t.Fatal("pgtest: not a database New gave")
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, cluster.URLAs(role, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
+// AsOwner is a connection to db's database as the owner of its tables
+// (the cluster's superuser), for tests that do what the application may
+// not; it is closed when the test ends.
+func AsOwner(t testing.TB, db *postgres.DB) *pgx.Conn {
+	t.Helper()
+	conn := connect(t, db, cluster.User())
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+// AsApp is a connection to db's database as the application's role, for
+// tests of what that role may not do; it is closed when the test ends.
+func AsApp(t testing.TB, db *postgres.DB) *pgx.Conn {
+	t.Helper()
+	conn := connect(t, db, postgres.AppRole)
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
 }
 
 // Int runs a query answering one integer (a count) on a database New gave,
 // for tests that look at rows no method of the store reads.
 func Int(t testing.TB, db *postgres.DB, sql string, args ...any) int {
 	t.Helper()
-	mu.Lock()
-	url := urls[db]
-	mu.Unlock()
+	conn := connect(t, db, cluster.User())
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer conn.Close(ctx)
 	var n int
 	if err := conn.QueryRow(ctx, sql, args...).Scan(&n); err != nil {

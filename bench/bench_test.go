@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestQuickRun runs every scenario at n=200 against real stacks — the form
+// CI runs: it checks that the harness works and that the table comes out
+// with every figure, not how fast anything is (a quick run judges no
+// target). `go run ./bench` is the full-size run.
+func TestQuickRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts four stacks: not in -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	var log strings.Builder
+	table, err := Run(ctx, Options{N: 200, Log: &log})
+	var out strings.Builder
+	table.Print(&out)
+	t.Logf("progress:\n%s\ntable:\n%s", log.String(), out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !table.Quick {
+		t.Error("a run at n=200 is not marked quick")
+	}
+	want := map[string][]string{
+		"board":    {"board, first page", "board summary", "case list, first page", "search, by name", "case page with its live state", "422"},
+		"onboard":  {"POST /api/v1/cases to workflow asleep", "CSV import"},
+		"caseload": {"RSS with", "RSS after a restart", "PostgreSQL data directory", "emails handed to SMTP", "lateness p99"},
+		"temporal": {"cmd/server"},
+	}
+	for scenario, figures := range want {
+		for _, f := range figures {
+			found := false
+			for _, r := range table.Rows {
+				found = found || r.Scenario == scenario && strings.Contains(r.Figure, f)
+			}
+			if !found {
+				t.Errorf("no %s row for %q", scenario, f)
+			}
+		}
+	}
+	for _, r := range table.Rows {
+		switch r.Outcome {
+		case Pass, Fail:
+			t.Errorf("%s / %s judged %s in a quick run", r.Scenario, r.Figure, r.Outcome)
+		case Checked:
+			if r.TG == "" {
+				t.Errorf("%s / %s has no figure", r.Scenario, r.Figure)
+			}
+		}
+	}
+	if !strings.Contains(out.String(), "not built") {
+		t.Error("the CSV import's row does not say it is not built")
+	}
+}

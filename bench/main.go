@@ -1,0 +1,159 @@
+// Command bench runs issue 11's benchmarks against Throughgate's own dev
+// stack and prints one table: each figure for Throughgate, the same figure
+// for bare Temporal on the same server in the same run where there is
+// one, their ratio, the target, and pass or fail.
+//
+//	go run ./bench                          # every scenario at full size (make bench)
+//	go run ./bench -scenario board          # one scenario
+//	go run ./bench -scenario board -n 20000 # a smaller size: figures, no verdicts
+//
+// Scenarios (README, "Performance", says what each measures and its last
+// full-size result):
+//
+//	board     the board, its summary, the case list, search and the case page
+//	          as a head of service over 300,000 cases in the read model
+//	onboard   opening cases through POST /api/v1/cases against bare workflows
+//	          doing the same Temporal work; the CSV import (not built)
+//	caseload  30,000 open cases on `throughgate dev`: memory and disk after
+//	          loading and after a restart, then the 09:00 peak, every case's
+//	          reminder due at one instant, against as many bare timers
+//	temporal  the same 300,000 cases as workflows on a separate Temporal
+//	          server (cmd/server on PostgreSQL)
+//
+// Each scenario starts its own `throughgate dev` (built with -tags dev
+// into .cache/bench/, or -bin) on free loopback ports with a fresh data
+// directory, and removes it afterwards. Sizes below a scenario's full size
+// give a quick run: every figure is measured and the table printed, but no
+// target is judged (the tests run it at -n 200). A full-size run that
+// misses a target says which figure fell short and exits 1.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// scenario is one benchmark: its full size, and what it runs.
+type scenario struct {
+	name string
+	size int // the issue's size; smaller is a quick run
+	run  func(ctx context.Context, e *env, n int) error
+}
+
+var scenarios = []scenario{
+	{"board", 300_000, runBoard},
+	{"onboard", 5_000, runOnboard},
+	{"caseload", 30_000, runCaseload},
+	{"temporal", 300_000, runRealTemporal},
+}
+
+// env is what every scenario shares.
+type env struct {
+	bin   string // the dev binary
+	table *Table
+	quick bool // this scenario runs below its full size
+	keep  bool // leave the board scenario's stack running, to look into it
+	log   io.Writer
+}
+
+func (e *env) logf(format string, args ...any) {
+	fmt.Fprintf(e.log, "%s  "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+}
+
+// Options are the command's flags.
+type Options struct {
+	Scenarios []string // empty: all
+	N         int      // 0: each scenario's full size
+	Bin       string   // a dev binary already built; "": build one
+	Keep      bool     // after the board scenario, keep its stack until interrupted
+	Log       io.Writer
+}
+
+// Run runs the scenarios and returns the table. A scenario that fails to
+// run (not one that misses a target) is an error; the rows so far are kept.
+func Run(ctx context.Context, o Options) (*Table, error) {
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	t := &Table{}
+	e := &env{table: t, log: o.Log, keep: o.Keep}
+	var err error
+	if e.bin, err = buildDev(ctx, o.Bin, e.logf); err != nil {
+		return t, err
+	}
+	for _, s := range scenarios {
+		if len(o.Scenarios) > 0 && !slices.Contains(o.Scenarios, s.name) {
+			continue
+		}
+		n := s.size
+		if o.N > 0 {
+			n = o.N
+		}
+		e.quick = n < s.size
+		t.Quick = t.Quick || e.quick
+		e.logf("scenario %s, n=%d%s", s.name, n, map[bool]string{true: " (quick: no verdicts)"}[e.quick])
+		began := time.Now()
+		if err := s.run(ctx, e, n); err != nil {
+			return t, fmt.Errorf("scenario %s: %w", s.name, err)
+		}
+		e.logf("scenario %s done in %s", s.name, time.Since(began).Round(time.Second))
+	}
+	return t, nil
+}
+
+func main() {
+	var (
+		scen = flag.String("scenario", "", "comma-separated scenarios to run: "+names()+" (default: all)")
+		n    = flag.Int("n", 0, "size of each scenario (default: each one's full size)")
+		bin  = flag.String("bin", "", "a dev binary already built (make build-dev: bin/throughgate-dev); default: build one into .cache/bench")
+		md   = flag.Bool("markdown", false, "print the table as Markdown too, for README")
+		keep = flag.Bool("keep", false, "after the board scenario, keep its stack running (with its database URL and a head of service's token printed) until interrupted")
+	)
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	o := Options{N: *n, Bin: *bin, Keep: *keep, Log: os.Stderr}
+	if *scen != "" {
+		for _, s := range strings.Split(*scen, ",") {
+			if !slices.ContainsFunc(scenarios, func(x scenario) bool { return x.name == s }) {
+				fmt.Fprintf(os.Stderr, "bench: no scenario %q (there are %s)\n", s, names())
+				os.Exit(2)
+			}
+			o.Scenarios = append(o.Scenarios, s)
+		}
+	}
+	t, err := Run(ctx, o)
+	fmt.Println()
+	t.Print(os.Stdout)
+	if *md {
+		fmt.Println()
+		t.Markdown(os.Stdout)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "\nbench:", err)
+		os.Exit(2)
+	}
+	if failed := t.Failed(); len(failed) > 0 {
+		fmt.Fprintln(os.Stderr, "\nbench: targets missed:")
+		for _, r := range failed {
+			fmt.Fprintf(os.Stderr, "  %s / %s: %s, target %s\n", r.Scenario, r.Figure, r.TG, r.Target)
+		}
+		os.Exit(1)
+	}
+}
+
+func names() string {
+	var out []string
+	for _, s := range scenarios {
+		out = append(out, s.name)
+	}
+	return strings.Join(out, ", ")
+}
