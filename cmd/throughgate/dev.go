@@ -26,14 +26,21 @@ func runDev(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	mailbox := "\n  mailbox         " + d.URL + "/dev/mail"
+	if !d.Demo {
+		mailbox = "" // a real install: emails go to SMTP_HOST
+	}
 	fmt.Fprintf(os.Stderr, `
 Throughgate is running (ready in %.1fs). Ctrl-C stops it; data stays in %s.
   pages and API   %s
-  readiness       %s/readyz
-  mailbox         %s/dev/mail
+  readiness       %s/readyz%s
   Temporal        %s%s%s%s
-`, time.Since(start).Seconds(), cfg.DataDir, d.URL, d.URL, d.URL, d.Temporal.HostPort(), uiLine(d.Temporal.UIAddress()), metricsLine(d.MetricsURL), pgLine(d))
-	fmt.Fprint(os.Stderr, signInHelp(d.URL))
+`, time.Since(start).Seconds(), cfg.DataDir, d.URL, d.URL, mailbox, d.Temporal.HostPort(), uiLine(d.Temporal.UIAddress()), metricsLine(d.MetricsURL), pgLine(d))
+	if d.Demo {
+		fmt.Fprint(os.Stderr, signInHelp(d.URL))
+	} else {
+		fmt.Fprintln(os.Stderr, "No demonstration accounts (DATABASE_URL without DEMO=true): sign in as the staff your administrator created.")
+	}
 	select {
 	case <-ctx.Done():
 	case err := <-d.Served():

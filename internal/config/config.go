@@ -60,6 +60,7 @@ type Config struct {
 	TemporalNamespace         string
 	TemporalAPIKey            string
 	PayloadKeys               string // PAYLOAD_KEYS, read by package codec
+	Demo                      string // DEMO: "true", "false", or "" (on exactly when DATABASE_URL is empty)
 	CodecCORSOrigin           string
 	TemporalTLS               string // "true", "false", or "" : on with an API key or any TLS file
 	TemporalTLSClientCertPath string
@@ -185,6 +186,7 @@ var Settings = []Setting{
 	{Flag: "http-addr", Env: "HTTP_ADDR", Default: "127.0.0.1:8080", Help: "address the API and pages listen on", Commands: "dev api", set: str(func(c *Config) *string { return &c.HTTPAddr })},
 	{Flag: "base-url", Env: "BASE_URL", Default: "", Help: "public address of the pages, for links in emails (default: http:// + http-addr)", Commands: "dev api worker", set: str(func(c *Config) *string { return &c.BaseURL })},
 	{Flag: "data-dir", Env: "DATA_DIR", Default: ".throughgate", Help: "where dev keeps its PostgreSQL cluster and other state", Commands: "dev", set: str(func(c *Config) *string { return &c.DataDir })},
+	{Flag: "demo", Env: "DEMO", Default: "", Help: "dev only: true for the demonstration (demo teams and accounts with the published password, the development SMTP server and its /dev/mail mailbox; loopback addresses only), false for a single-node install on DATABASE_URL with the real SMTP settings; empty: a demonstration exactly when DATABASE_URL is empty", Commands: "dev", set: str(func(c *Config) *string { return &c.Demo })},
 	{Flag: "log-level", Env: "LOG_LEVEL", Default: "info", Help: "debug, info, warn or error", Commands: "all", set: str(func(c *Config) *string { return &c.LogLevel })},
 	{Flag: "log-format", Env: "LOG_FORMAT", Default: "text", Help: "text (key=value lines) or json (one JSON object a line, for log collectors)", Commands: "all", set: str(func(c *Config) *string { return &c.LogFormat })},
 	{Flag: "metrics-addr", Env: "METRICS_ADDR", Default: "", Help: "address of the operations listener: Prometheus /metrics, /healthz and /readyz, for probes and scrapes, off the public port (empty: none)", Commands: "dev api worker", set: str(func(c *Config) *string { return &c.MetricsAddr })},
@@ -314,8 +316,17 @@ func Load(command string, args []string, lookupEnv func(string) (string, bool)) 
 	return c, nil
 }
 
+// IsDemo reports whether dev runs the demonstration: the demo accounts, the
+// development SMTP server and its mailbox (DEMO, else no DATABASE_URL).
+func (c Config) IsDemo() bool {
+	return c.Demo == "true" || c.Demo == "" && c.DatabaseURL == ""
+}
+
 // finish checks the settings hang together and fills in derived ones.
 func (c *Config) finish() error {
+	if c.Demo != "" && c.Demo != "true" && c.Demo != "false" {
+		return fmt.Errorf("DEMO %q must be true, false or empty", c.Demo)
+	}
 	for _, a := range []struct{ name, addr string }{{"HTTP_ADDR", c.HTTPAddr}, {"SMTP_ADDR", c.SMTPAddr}, {"TEMPORAL_ADDRESS", c.TemporalAddress}} {
 		if _, _, err := net.SplitHostPort(a.addr); err != nil {
 			return fmt.Errorf("%s %q must be host:port, e.g. 127.0.0.1:8080", a.name, a.addr)

@@ -18,6 +18,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -58,6 +59,9 @@ type Dev struct {
 	// MetricsURL is the operations listener's base address (/metrics,
 	// /healthz, /readyz); "" when METRICS_ADDR is not set.
 	MetricsURL string
+	// Demo is true in a demonstration: the demo accounts, the development
+	// SMTP server (SMTP) and its mailbox exist (config.Config.IsDemo).
+	Demo bool
 	// Tracing is OpenTelemetry's tracing (OTEL_*); nil when off.
 	Tracing *otel.Tracing
 	// Codec encrypts every Temporal payload (PAYLOAD_KEYS, else the key the
@@ -141,8 +145,17 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *Dev,
 		return nil, err
 	}
 	d.stop = append(d.stop, func() error { d.DB.Close(); return nil })
-	if err := SeedDemo(ctx, d.DB); err != nil {
-		return nil, fmt.Errorf("creating the demo teams and staff: %w", err)
+	// The demonstration's accounts share a published password, so they
+	// exist only in an explicit demo, and a demo listens on loopback only.
+	// A single-node install (DATABASE_URL) has none, and no development
+	// mail server: its emails go to the real SMTP relay.
+	if d.Demo = cfg.IsDemo(); d.Demo {
+		if !loopbackOnly(cfg.HTTPAddr) {
+			return nil, fmt.Errorf("HTTP_ADDR %s: a demonstration's accounts share a published password, so it listens on a loopback address only (127.0.0.1); for a real install set DATABASE_URL and DEMO=false", cfg.HTTPAddr)
+		}
+		if err := SeedDemo(ctx, d.DB); err != nil {
+			return nil, fmt.Errorf("creating the demo teams and staff: %w", err)
+		}
 	}
 
 	topts := temporalserver.Options{
@@ -165,15 +178,17 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *Dev,
 	}
 	d.stop = append(d.stop, d.Temporal.Stop)
 
-	password := make([]byte, 12)
-	rand.Read(password)
-	d.smtpUser, d.smtpPassword = "throughgate", hex.EncodeToString(password)
-	d.SMTP, err = devsmtp.Start(devsmtp.Options{Addr: cfg.SMTPAddr, Username: d.smtpUser, Password: d.smtpPassword,
-		RequireTLS: true, Logger: logger})
-	if err != nil {
-		return nil, err
+	if d.Demo {
+		password := make([]byte, 12)
+		rand.Read(password)
+		d.smtpUser, d.smtpPassword = "throughgate", hex.EncodeToString(password)
+		d.SMTP, err = devsmtp.Start(devsmtp.Options{Addr: cfg.SMTPAddr, Username: d.smtpUser, Password: d.smtpPassword,
+			RequireTLS: true, Logger: logger})
+		if err != nil {
+			return nil, err
+		}
+		d.stop = append(d.stop, d.SMTP.Close)
 	}
-	d.stop = append(d.stop, d.SMTP.Close)
 
 	// Every metric of the production processes, in one registry: the
 	// Temporal SDK's, the HTTP server's and the read model's.
@@ -206,7 +221,12 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *Dev,
 	if err := app.EnsureRetentionSchedule(ctx, d.Client); err != nil {
 		return nil, err
 	}
-	sender, err := d.Sender()
+	var sender *mail.Sender
+	if d.Demo {
+		sender, err = d.Sender()
+	} else {
+		sender, err = app.NewSender(cfg, logger)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -218,8 +238,12 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *Dev,
 		BaseURL: cfg.BaseURL, PartnerLinkDays: cfg.PartnerLinkDays}
 	stopSweeper := app.StartEventSweeper(d.Cases, logger)
 	d.stop = append(d.stop, func() error { stopSweeper(); return nil })
-	checks := app.Checks(d.DB, d.Client, cfg.TemporalNamespace, smtpDial(d.SMTP.Addr()))
-	h := app.HTTPHandler(d.DB, d.Client, cfg, checks, d.SMTP.Handler(), d.Metrics.HTTP(), d.Tracing, logger)
+	smtpCheck, mailbox := sender.Check, http.Handler(nil)
+	if d.Demo {
+		smtpCheck, mailbox = smtpDial(d.SMTP.Addr()), d.SMTP.Handler()
+	}
+	checks := app.Checks(d.DB, d.Client, cfg.TemporalNamespace, smtpCheck)
+	h := app.HTTPHandler(d.DB, d.Client, cfg, checks, mailbox, d.Metrics.HTTP(), d.Tracing, logger)
 	sctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	d.served = make(chan error, 1)
@@ -338,4 +362,18 @@ func payloadKeys(dataDir string) (string, error) {
 		return "", err
 	}
 	return k.String(), os.WriteFile(path, []byte(k.String()+"\n"), 0o600)
+}
+
+// loopbackOnly reports whether a listen address accepts loopback
+// connections only.
+func loopbackOnly(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
