@@ -312,6 +312,10 @@ type CaseSummary struct {
 	ClosedAt        *time.Time
 }
 
+// ClosedStayOnList is how long a closed case stays on the default case
+// list before only the closed filter finds it.
+const ClosedStayOnList = 90 * 24 * time.Hour
+
 // ListCases returns a page of cases and the cursor of the next page (nil on
 // the last page).
 func (db *DB) ListCases(ctx context.Context, f CaseFilter) ([]CaseSummary, *ListCursor, error) {
@@ -327,13 +331,16 @@ func (db *DB) ListCases(ctx context.Context, f CaseFilter) ([]CaseSummary, *List
 		args = append(args, v)
 		where = append(where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
 	}
-	if f.Stage == string(resettlement.StageClosed) {
+	switch {
+	case f.Stage == string(resettlement.StageClosed):
 		where = append(where, "c.closed_at is not null")
-	} else {
+	case f.Stage != "":
 		where = append(where, "c.closed_at is null")
-		if f.Stage != "" {
-			add("c.stage = ?", f.Stage)
-		}
+		add("c.stage = ?", f.Stage)
+	default:
+		// The default list: open cases, and those closed in the last
+		// ClosedStayOnList (their officers may still be finishing up).
+		add("(c.closed_at is null or c.closed_at > ?)", f.Now.Add(-ClosedStayOnList))
 	}
 	if f.Establishment != "" {
 		add("c.establishment = ?", f.Establishment)
