@@ -238,6 +238,9 @@ func (f *faultRun) open() {
 	if err != nil {
 		f.d.t.Fatalf("%v\n%s", err, f.d.topo.Logs(20))
 	}
+	if err := recordConsent(f.d.ctx, f.client, id, 3*time.Minute); err != nil {
+		f.d.t.Fatal(err)
+	}
 	f.cases = append(f.cases, id)
 	f.opened = time.Now()
 }

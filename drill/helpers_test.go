@@ -121,6 +121,16 @@ func openCase(ctx context.Context, c *Client, prisonNumber string, target resett
 	return v.ID, ch, nil
 }
 
+// recordConsent records the person's consent to the housing authority's
+// duty to refer, which completing the housing referral step needs.
+func recordConsent(ctx context.Context, c *Client, caseID string, within time.Duration) error {
+	ch := c.Change(ctx, "/api/v1/cases/"+caseID+"/consents", "consent-"+caseID, map[string]any{"purpose": "housing-referral"}, within)
+	if ch.Status != http.StatusCreated && ch.Status != http.StatusOK {
+		return fmt.Errorf("recording consent on case %s: %s", caseID, ch)
+	}
+	return nil
+}
+
 // act sends one action on a step, retried with its key until answered or
 // within has passed, and requires it answered with 200.
 func act(ctx context.Context, c *Client, caseID, step, action, key string, within time.Duration) (*Change, error) {
