@@ -553,8 +553,16 @@ func (s *Service) RunImportBatch(ctx context.Context, id string, after, through 
 	if errors.Is(err, postgres.ErrNotFound) {
 		return res, ErrImportGone
 	}
-	if err != nil || rec.Status != postgres.ImportRunning {
+	switch {
+	case err != nil:
 		return res, err
+	case rec.Status == postgres.ImportChecked:
+		// Its start was undone (StartImport saw the workflow's start fail,
+		// yet it had started): the batch waits, retried, until the import
+		// is started again or removed unstarted.
+		return res, fmt.Errorf("import %s is not started", id)
+	case rec.Status != postgres.ImportRunning:
+		return res, nil
 	}
 	p, err := s.importer(ctx, rec.CreatedBy)
 	if err != nil {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/throughgate/throughgate/internal/postgres"
 	"github.com/throughgate/throughgate/internal/postgres/pgtest"
-	"github.com/throughgate/throughgate/resettlement"
 	"github.com/throughgate/throughgate/workflows"
 )
 
@@ -282,6 +281,9 @@ func TestImportCheckedThenStartedByItsMaker(t *testing.T) {
 	if err != nil || rep.Status != postgres.ImportChecked || rep.Progress != nil || rep.FileName != "march.csv" || len(e.starts) != 0 {
 		t.Fatalf("checked: %v %+v %v", err, rep, e.starts)
 	}
+	if _, err := f.s.RunImportBatch(f.ctx, rep.ID, 0, 100, nil); err == nil || !strings.Contains(err.Error(), "not started") {
+		t.Errorf("a batch of an import not started: %v, want it to wait", err)
+	}
 	if _, err := f.s.StartImport(f.ctx, f.as("officer-1"), rep.ID); statuses[mustKind(t, err)] != 404 {
 		t.Errorf("started by another: %v", err)
 	}
@@ -306,5 +308,4 @@ func TestImportCheckedThenStartedByItsMaker(t *testing.T) {
 	if _, err := f.s.RunImportBatch(f.ctx, "nosuchimport", 0, 100, nil); !errors.Is(err, ErrImportGone) {
 		t.Errorf("a missing import: %v", err)
 	}
-	_ = resettlement.D
 }
