@@ -21,7 +21,7 @@ run: go postgres build-dev
 ## (drill/ runs one full case through the separated topology of deploy/compose.yaml)
 test: go postgres chromium
 	$(GO) vet -tags dev ./cmd/throughgate
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 45m ./...
 
 ## drill: the fault drill on the separated topology — a worker, the SMTP relay, PostgreSQL,
 ## Temporal and the API broken in turn with cases in flight — and its table (about 25 minutes;
