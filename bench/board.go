@@ -67,6 +67,11 @@ func runBoard(ctx context.Context, e *env, n int) error {
 		return err
 	}
 
+	if e.keep {
+		e.logf("keeping the stack until interrupted: API %s (head-1's token %s), database %s", s.URL, headTok, s.PGURL)
+		<-ctx.Done()
+		return ctx.Err()
+	}
 	samples := 300
 	if e.quick {
 		samples = 20
@@ -175,10 +180,6 @@ func runBoard(ctx context.Context, e *env, n int) error {
 	dbs, err := s.DatabaseBytes(ctx)
 	if err != nil {
 		return err
-	}
-	if e.keep {
-		e.logf("keeping the stack until interrupted: API %s (head-1's token %s), database %s", s.URL, headTok, s.PGURL)
-		<-ctx.Done()
 	}
 	e.table.add(Row{Scenario: name, Figure: "PostgreSQL data directory after the load", TG: mib(s.PGDataBytes()), Outcome: Info,
 		Note: fmt.Sprintf("of which the throughgate database %s (cases, steps, board lines and their indexes)", mib(dbs["throughgate"]))})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,7 +25,7 @@ const gib = 1 << 30
 // puts each case's immediate-needs reminder and due-day alarm both at the
 // peak instant (one email each).
 // The instant is fixed before the first case opens, from the rate measured
-// opening the first 1 % of cases (extra cases under the default policy).
+// opening the first 2 % of cases (extra cases under the default policy).
 // The stack runs with SMTP_RATE=0 (no limit): at the default 600 a minute,
 // 30,000 emails take 50 minutes by design.
 func runCaseload(ctx context.Context, e *env, n int) error {
@@ -46,7 +47,7 @@ func runCaseload(ctx context.Context, e *env, n int) error {
 
 	const conc = 8
 	svc := &casework.Service{DB: s.DB, Temporal: tc, Policy: resettlement.DefaultPolicy()}
-	k := max(20, n/100)
+	k := max(20, n/50)
 	base := 160_000_000
 	t0 := time.Now()
 	cal, err := openDirect(ctx, svc, k, conc, base, time.Now())
@@ -61,7 +62,9 @@ func runCaseload(ctx context.Context, e *env, n int) error {
 	if e.quick {
 		settle, margin = 5*time.Second, 15*time.Second
 	}
-	est := time.Duration(1.3*float64(n)/rate*float64(time.Second)) + 2*settle + startTook + margin
+	// Twice the time the calibration says: the rate falls as the tables
+	// grow, and with whatever else the machine is doing.
+	est := time.Duration(2*float64(n)/rate*float64(time.Second)) + 2*settle + startTook + margin
 	peak := time.Now().Add(est).Truncate(time.Minute).Add(time.Minute)
 	policy, received, err := peakPolicy(peak)
 	if err != nil {
@@ -85,9 +88,7 @@ func runCaseload(ctx context.Context, e *env, n int) error {
 	e.table.add(Row{Scenario: name, Figure: fmt.Sprintf("open %s cases (workflows), %d at a time", count(n), conc),
 		TG: fmt.Sprintf("%s (%.0f cases/s)", secs(loadTook), float64(n)/loadTook.Seconds()), Outcome: Info,
 		Note: fmt.Sprintf("through casework.Service (POST /api/v1/cases without the HTTP), after %d calibration cases; RSS at most %s while loading", k, mib(loadMax))})
-	if time.Now().After(peak.Add(-settle - startTook)) {
-		return fmt.Errorf("opening the cases took %s, past the peak instant it was given (%s): the calibration misjudged the rate", loadTook, peak.Format("15:04:05"))
-	}
+	overran := time.Now().After(peak.Add(-settle - startTook))
 
 	time.Sleep(settle)
 	rssLoad := s.RSS()
@@ -111,6 +112,15 @@ func runCaseload(ctx context.Context, e *env, n int) error {
 	e.table.judge(Row{Scenario: name, Figure: "throughgate RSS after a restart", TG: mib(rssRestart), Target: "≤ 1024 MiB",
 		Note: fmt.Sprintf("stopped and ready again in %s, measured %s later", secs(restartTook), settle)}, rssRestart <= gib)
 
+	if overran || time.Now().After(peak) {
+		for _, f := range []string{fmt.Sprintf("09:00 peak: all %s emails handed to SMTP, after the instant", count(n)),
+			fmt.Sprintf("09:00 peak: lateness p99 of %s alarms (timer to activity)", count(n))} {
+			e.table.add(Row{Scenario: name, Figure: f, Target: map[bool]string{true: "≤ 120 s", false: "≤ bare + 1 s"}[strings.Contains(f, "SMTP")],
+				Outcome: NotRun, Note: fmt.Sprintf("opening the cases (%s) and the restart ran past the instant fixed for the peak (%s): the machine slowed after the calibration; run again",
+					secs(loadTook), peak.Format("15:04:05"))})
+		}
+		return nil
+	}
 	// The peak.
 	if d := time.Until(peak); d > 0 {
 		e.logf("  waiting %s for the peak", d.Round(time.Second))

@@ -53,6 +53,26 @@ func (c *apiClient) do(method, path string, body any, header map[string]string) 
 	return resp.StatusCode, b, err
 }
 
+// doRaw sends a body as it is, with its content type.
+func (c *apiClient) doRaw(method, path, contentType string, body []byte, header map[string]string) (int, []byte, error) {
+	req, err := http.NewRequest(method, c.base+path, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", contentType)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
+}
+
 // get sends a GET, wants 200 and decodes the body into v (unless nil).
 func (c *apiClient) get(path string, v any) error {
 	status, b, err := c.do("GET", path, nil, nil)

@@ -60,7 +60,7 @@ type env struct {
 	bin   string // the dev binary
 	table *Table
 	quick bool // this scenario runs below its full size
-	keep  bool // leave the board scenario's stack running, to look into it
+	keep  bool // load the board scenario, then leave its stack running to look into
 	log   io.Writer
 }
 
@@ -73,7 +73,7 @@ type Options struct {
 	Scenarios []string // empty: all
 	N         int      // 0: each scenario's full size
 	Bin       string   // a dev binary already built; "": build one
-	Keep      bool     // after the board scenario, keep its stack until interrupted
+	Keep      bool     // load the board scenario, then keep its stack until interrupted
 	Log       io.Writer
 }
 
@@ -101,10 +101,19 @@ func Run(ctx context.Context, o Options) (*Table, error) {
 		t.Quick = t.Quick || e.quick
 		e.logf("scenario %s, n=%d%s", s.name, n, map[bool]string{true: " (quick: no verdicts)"}[e.quick])
 		began := time.Now()
+		busy0, cores := machineBusy()
+		own0, load0 := ownCPU(), loadAverage()
 		if err := s.run(ctx, e, n); err != nil {
 			return t, fmt.Errorf("scenario %s: %w", s.name, err)
 		}
-		e.logf("scenario %s done in %s", s.name, time.Since(began).Round(time.Second))
+		took := time.Since(began)
+		busy1, _ := machineBusy()
+		others := (busy1 - busy0 - (ownCPU() - own0)).Seconds() / took.Seconds()
+		t.add(Row{Scenario: s.name, Figure: "the machine's other work while this ran", Outcome: Info,
+			TG: fmt.Sprintf("%.1f of %d cores", max(others, 0), cores),
+			Note: fmt.Sprintf("processor time of every process not started by this benchmark, over its %s; load average %s at the start, %s at the end",
+				took.Round(time.Second), load0, loadAverage())})
+		e.logf("scenario %s done in %s", s.name, took.Round(time.Second))
 	}
 	return t, nil
 }
@@ -115,7 +124,7 @@ func main() {
 		n    = flag.Int("n", 0, "size of each scenario (default: each one's full size)")
 		bin  = flag.String("bin", "", "a dev binary already built (make build-dev: bin/throughgate-dev); default: build one into .cache/bench")
 		md   = flag.Bool("markdown", false, "print the table as Markdown too, for README")
-		keep = flag.Bool("keep", false, "after the board scenario, keep its stack running (with its database URL and a head of service's token printed) until interrupted")
+		keep = flag.Bool("keep", false, "load the board scenario's cases, then keep its stack running (its database URL and a head of service's token printed) until interrupted, instead of measuring")
 	)
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -357,6 +357,35 @@ func (s *Stack) CPU() time.Duration {
 	return treeCPU(int(s.pid.Load())) + treeCPU(os.Getpid())
 }
 
+// CPUSplit is CPU in its three parts: the throughgate process itself
+// (Temporal server, worker, API), its PostgreSQL (every descendant), and
+// this harness.
+func (s *Stack) CPUSplit() (tg, pg, harness time.Duration) {
+	pid := int(s.pid.Load())
+	if pid != 0 {
+		all := treeCPU(pid)
+		tg = time.Duration(cpuTicksSelf(pid)) * time.Second / 100
+		pg = all - tg
+	}
+	return tg, pg, treeCPU(os.Getpid())
+}
+
+// cpuTicksSelf is a process's own utime+stime.
+func cpuTicksSelf(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return u + st
+}
+
 // treeCPU sums utime, stime, cutime and cstime over pid and its living
 // descendants other than this process's (each counted once).
 func treeCPU(root int) time.Duration {
@@ -412,4 +441,76 @@ func cpuTicks(pid int) int64 {
 		sum += v
 	}
 	return sum
+}
+
+// machineBusy is the processor time every process on the machine has used
+// (all of /proc/stat but idle and iowait), and cores the number of cores.
+func machineBusy() (busy time.Duration, cores int) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	var ticks int64
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if f[0] == "cpu" {
+			for i, v := range f[1:] {
+				if i == 3 || i == 4 { // idle, iowait
+					continue
+				}
+				if i >= 8 { // guest time is already in user
+					break
+				}
+				n, _ := strconv.ParseInt(v, 10, 64)
+				ticks += n
+			}
+		} else if strings.HasPrefix(f[0], "cpu") {
+			cores++
+		}
+	}
+	return time.Duration(ticks) * time.Second / 100, cores
+}
+
+// ownCPU is the processor time this harness and everything it started
+// (stacks, their PostgreSQL, builds) have used, living or reaped.
+func ownCPU() time.Duration {
+	self := os.Getpid()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", self))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	var ticks int64
+	for i := 11; i <= 14 && i < len(f); i++ {
+		v, _ := strconv.ParseInt(f[i], 10, 64)
+		ticks += v
+	}
+	own := time.Duration(ticks) * time.Second / 100
+	children := map[int][]int{}
+	entries, _ := os.ReadDir("/proc")
+	for _, en := range entries {
+		if pid, err := strconv.Atoi(en.Name()); err == nil {
+			if pp := ppidOf(pid); pp != 0 {
+				children[pp] = append(children[pp], pid)
+			}
+		}
+	}
+	for _, c := range children[self] {
+		own += treeCPU(c)
+	}
+	return own
+}
+
+// loadAverage is the one-minute load average.
+func loadAverage() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "?"
+	}
+	return f[0]
 }
