@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 
 	"go.temporal.io/sdk/client"
@@ -38,34 +39,19 @@ func RunAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return err
 	}
 	defer ln.Close()
-	ops, err := ListenOps(cfg.MetricsAddr)
+	p, stop, err := startProcess(ctx, cfg, "throughgate-api", logger)
 	if err != nil {
 		return err
 	}
-	if ops != nil {
-		defer ops.Close()
-	}
-	tracing, err := otel.Start(ctx, TracingOptions(cfg, "throughgate-api"), logger)
-	if err != nil {
-		return err
-	}
-	defer tracing.ShutdownLater(logger)()
-	metrics := prometheus.New(Version(), logger)
-	temporalMetrics, stopMetrics := metrics.Temporal()
-	defer stopMetrics()
-	db, c, release, err := connectWithMetrics(ctx, cfg, temporalMetrics, tracing, logger)
-	if err != nil {
-		return err
-	}
-	defer release()
+	defer stop()
 	sender, err := NewSender(cfg, logger)
 	if err != nil {
 		return err
 	}
-	checks := Checks(db, c, cfg.TemporalNamespace, sender.Check)
-	ServeOps(ctx, ops, httpserver.Ops(metrics.Handler(), checks, Version(), logger), logger)
+	checks := Checks(p.db, p.c, cfg.TemporalNamespace, sender.Check)
+	ServeOps(ctx, p.ops, httpserver.Ops(p.metrics.Handler(), checks, Version(), logger), logger)
 	logger.Info("api listening", "addr", ln.Addr().String())
-	return Serve(ctx, ln, HTTPHandler(db, c, cfg, checks, nil, metrics.HTTP(), tracing, logger))
+	return Serve(ctx, ln, HTTPHandler(p.db, p.c, cfg, checks, nil, p.metrics.HTTP(), p.tracing, logger))
 }
 
 // RunWorker is `throughgate worker`: the workflow worker, the daily digest
@@ -74,27 +60,13 @@ func RunAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 // probes and its metrics: the Temporal worker's, and the read model's
 // gauges (open cases, overdue steps, the outbox).
 func RunWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
-	ops, err := ListenOps(cfg.MetricsAddr)
+	p, stop, err := startProcess(ctx, cfg, "throughgate-worker", logger)
 	if err != nil {
 		return err
 	}
-	if ops != nil {
-		defer ops.Close()
-	}
-	tracing, err := otel.Start(ctx, TracingOptions(cfg, "throughgate-worker"), logger)
-	if err != nil {
-		return err
-	}
-	defer tracing.ShutdownLater(logger)()
-	metrics := prometheus.New(Version(), logger)
-	temporalMetrics, stopMetrics := metrics.Temporal()
-	defer stopMetrics()
-	db, c, release, err := connectWithMetrics(ctx, cfg, temporalMetrics, tracing, logger)
-	if err != nil {
-		return err
-	}
-	defer release()
-	metrics.ReadModel(db.ReadModelMetrics, prometheus.ReadModelTTL)
+	defer stop()
+	db, c := p.db, p.c
+	p.metrics.ReadModel(db.ReadModelMetrics, prometheus.ReadModelTTL)
 	w := NewWorker(c, db, cfg, logger)
 	if err := w.Start(); err != nil {
 		return err
@@ -113,10 +85,59 @@ func RunWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 	defer StartSender(db, sender, cfg.SMTPFrom, logger)()
 	defer StartRegrader(db, logger)()
 	defer StartEventSweeper(eventService(db, c, cfg), logger)()
-	ServeOps(ctx, ops, httpserver.Ops(metrics.Handler(), WorkerChecks(db, c, sender.Check), Version(), logger), logger)
+	ServeOps(ctx, p.ops, httpserver.Ops(p.metrics.Handler(), WorkerChecks(db, c, sender.Check), Version(), logger), logger)
 	logger.Info("worker polling", "task_queue", "throughgate-cases")
 	<-ctx.Done()
 	return nil
+}
+
+// process is what the api and worker processes both run on: the
+// operations listener (nil when METRICS_ADDR is empty), tracing, the
+// metrics registry (which also takes the Temporal client's metrics), the
+// database and the Temporal client.
+type process struct {
+	ops     net.Listener
+	tracing *otel.Tracing
+	metrics *prometheus.Registry
+	db      *postgres.DB
+	c       client.Client
+}
+
+// startProcess starts those parts for the service named; stop undoes them
+// in reverse order.
+func startProcess(ctx context.Context, cfg config.Config, service string, logger *slog.Logger) (_ *process, _ func(), err error) {
+	var undo []func()
+	stop := func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+	}
+	defer func() {
+		if err != nil {
+			stop()
+		}
+	}()
+	p := &process{}
+	if p.ops, err = ListenOps(cfg.MetricsAddr); err != nil {
+		return nil, nil, err
+	}
+	if p.ops != nil {
+		undo = append(undo, func() { p.ops.Close() })
+	}
+	if p.tracing, err = otel.Start(ctx, TracingOptions(cfg, service), logger); err != nil {
+		return nil, nil, err
+	}
+	undo = append(undo, p.tracing.ShutdownLater(logger))
+	p.metrics = prometheus.New(Version(), logger)
+	temporalMetrics, stopMetrics := p.metrics.Temporal()
+	undo = append(undo, stopMetrics)
+	db, c, release, err := connectWithMetrics(ctx, cfg, temporalMetrics, p.tracing, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	undo = append(undo, release)
+	p.db, p.c = db, c
+	return p, stop, nil
 }
 
 // connect opens the database (refusing an out-of-date schema) and dials

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/throughgate/throughgate/internal/postgres"
+	"github.com/throughgate/throughgate/resettlement"
 )
 
 // regradeEvery is how often the re-grader looks for board lines whose
@@ -17,7 +18,10 @@ const regradeEvery = time.Minute
 // the returned stop function is called: every regradeEvery it grades again
 // the cases whose board lines have passed their regrade instant
 // (postgres.DB.Regrade), a batch at a time. Several workers may run one:
-// each batch locks its cases, and the others skip them.
+// each batch locks its cases, and the others skip them. It also counts the
+// overdue steps at the latest Monday's midnight once it has passed
+// (postgres.DB.CountOverdueAt): the board's weekly chart ends its weeks
+// then, and a count taken here is one the first view need not take.
 func StartRegrader(db *postgres.DB, logger *slog.Logger) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -43,6 +47,9 @@ func StartRegrader(db *postgres.DB, logger *slog.Logger) (stop func()) {
 			if total > 0 {
 				logger.Info("board re-graded", "cases", total)
 			}
+			if err := db.CountOverdueAt(ctx, lastMonday(time.Now())); err != nil && ctx.Err() == nil {
+				logger.Error("counting the overdue steps for the board's chart", "err", err)
+			}
 			select {
 			case <-ctx.Done():
 				return
@@ -51,4 +58,10 @@ func StartRegrader(db *postgres.DB, logger *slog.Logger) (stop func()) {
 		}
 	}()
 	return func() { cancel(); <-done }
+}
+
+// lastMonday is the latest Monday's midnight in London at or before t.
+func lastMonday(t time.Time) time.Time {
+	d := resettlement.DateOf(t)
+	return d.AddDays(-((int(d.Weekday()) + 6) % 7)).At(0)
 }

@@ -360,7 +360,7 @@ func (s *Service) OpenBoardFile(ctx context.Context, p *auth.Principal, q BoardQ
 		return f, err
 	}
 	if f.Overdue, err = s.DB.OverdueAt(ctx, postgres.OverdueFilter{Scope: scope, Establishment: q.Establishment, Team: q.Team,
-		Owner: q.Owner, Pathway: string(q.Pathway)}, chartAt); err != nil {
+		Owner: q.Owner, Pathway: string(q.Pathway)}, chartAt, s.now()); err != nil {
 		return f, err
 	}
 	if f.Teams, f.Staff, err = s.Reach(ctx, p); err != nil {

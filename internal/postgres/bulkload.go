@@ -46,7 +46,7 @@ func (db *DB) LoadSynthetic(ctx context.Context, cases []SyntheticCase) error {
 		p := sc.Person
 		caseRows = append(caseRows, []any{c.ID, p.PrisonNumber, p.Booking, p.GivenName, p.FamilyName, date(p.DateOfBirth),
 			p.LocalAuthority, "synthetic", c.Version, c.Establishment, c.Team, owner, string(sc.Stage), sc.Stalled,
-			nextDue, releaseDay, date(c.ReceivedOn), c.LastProgress, state})
+			nextDue, releaseDay, date(c.ReceivedOn), c.LastProgress, c.OpenedAt, state})
 		for _, st := range c.Steps {
 			stepRows = append(stepRows, stepRow(c.ID, st))
 		}
@@ -55,7 +55,7 @@ func (db *DB) LoadSynthetic(ctx context.Context, cases []SyntheticCase) error {
 	return pgx.BeginFunc(ctx, db.q, func(tx pgx.Tx) error {
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"cases"}, []string{"id", "prison_number", "booking", "given_name",
 			"family_name", "date_of_birth", "local_authority", "opened_by", "version", "establishment", "team_id", "owner_id",
-			"stage", "stalled", "next_due", "release_day", "received_on", "last_progress", "state"}, pgx.CopyFromRows(caseRows)); err != nil {
+			"stage", "stalled", "next_due", "release_day", "received_on", "last_progress", "opened_at", "state"}, pgx.CopyFromRows(caseRows)); err != nil {
 			return err
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"steps"}, stepColumns, pgx.CopyFromRows(stepRows)); err != nil {
