@@ -34,6 +34,13 @@ func TestAnonymiseClosedCasesInBatches(t *testing.T) {
 	pgtest.Int(t, db, `with u as (update cases set closed_at = case when id = $1 then $2::timestamptz else $3::timestamptz end returning 1) select count(*) from u`,
 		fmt.Sprintf("case%06d", old), now.AddDate(-6, 0, 0), now.AddDate(-8, 0, 0))
 
+	// An event for nobody's case, parked nine years before now: the sweep
+	// deletes it too (postgres.PurgeCaselessRecords).
+	if _, _, err := db.RecordEvent(ctx, postgres.NewEvent{Source: "nomis", EventID: "caseless", Type: "prison-offender-events.prisoner.received",
+		PrisonNumber: "Z9999ZZ", OccurredAt: now.AddDate(-9, 0, 0), ReceivedAt: now.AddDate(-9, 0, 0), Body: []byte(`{"firstName":"Alex"}`)}); err != nil {
+		t.Fatal(err)
+	}
+
 	var suite testsuite.WorkflowTestSuite
 	run := func(years int) int {
 		t.Helper()
@@ -52,11 +59,17 @@ func TestAnonymiseClosedCasesInBatches(t *testing.T) {
 	if n := run(0); n != 0 {
 		t.Fatalf("retention off anonymised %d", n)
 	}
+	if n := pgtest.Int(t, db, `select count(*) from events`); n != 1 {
+		t.Fatalf("retention off deleted the caseless event")
+	}
 	if n := run(7); n != old {
 		t.Fatalf("anonymised %d, want %d", n, old)
 	}
 	if n := pgtest.Int(t, db, `select count(*) from cases where given_name = $1`, postgres.Removed); n != old {
 		t.Errorf("%d cases anonymised in the database, want %d", n, old)
+	}
+	if n := pgtest.Int(t, db, `select count(*) from events`); n != 0 {
+		t.Errorf("the caseless event from nine years ago is kept")
 	}
 	if n := run(7); n != 0 {
 		t.Errorf("a second sweep anonymised %d", n)

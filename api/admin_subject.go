@@ -26,7 +26,11 @@ func (a *app) exportSubjectAccess(w http.ResponseWriter, r *http.Request) error 
 		return writeJSON(w, http.StatusOK, x)
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="subject-access-`+x.Cases[0].Case.ID+`.csv"`)
+	name := "subject-access.csv" // a person held under no case: only events or import rows
+	if len(x.Cases) > 0 {
+		name = "subject-access-" + x.Cases[0].Case.ID + ".csv"
+	}
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	if err := x.WriteCSV(w); err != nil {
 		a.Logger.ErrorContext(r.Context(), "subject access export cut short", "err", err)
 	}

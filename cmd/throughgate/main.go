@@ -5,6 +5,7 @@
 //	throughgate worker    the workflow worker and email sender against an external Temporal, PostgreSQL and SMTP relay (package app)
 //	throughgate migrate   apply the database migrations (package app)
 //	throughgate cases migrate-plan   move running cases to another plan version (cases.go)
+//	throughgate import cases FILE   load a caseload CSV file, or check it with --dry-run (imports.go)
 //	throughgate healthcheck URL     a container health check (healthcheck.go)
 //	throughgate audit verify        check the audit log's hash chain (audit.go)
 //	throughgate holidays check FILE compare a GOV.UK bank-holiday feed with the built-in one (holidays.go)
@@ -129,10 +130,11 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w, "  holidays check FILE  compare FILE, a download of https://www.gov.uk/bank-holidays.json, with the built-in bank holidays (exit 0 same, 1 changed, 2 bad input)")
 	fmt.Fprintln(w, "  cases migrate-plan --to VERSION --by ADMIN_ID [--establishment CODE] [--dry-run]  move running cases to another plan version, reporting what each gains or loses")
+	fmt.Fprintln(w, "  import cases FILE --by STAFF_ID [--dry-run]  load a caseload CSV file as STAFF_ID (their scope, audited as theirs): --dry-run reports each row's problems by line and column; without it the cases open in the background, with progress (exit 0 every row opened or open already, 1 some not, 2 a refused file or command line)")
 	fmt.Fprintln(w, "  healthcheck URL      exit 0 if URL (a /healthz) answers 2xx, else 1: for container health checks")
 	fmt.Fprintln(w, "  audit verify         check the audit log's hash chain in DATABASE_URL: \"ok N rows\" (exit 0) or the first broken row (exit 1; 2 if it cannot be read)")
 	fmt.Fprintln(w, "  version  print which build this is")
-	fmt.Fprintln(w, "  help     show this text")
+	fmt.Fprintln(w, "  help     show this text (help --markdown: the settings as a Markdown table)")
 	fmt.Fprintln(w, "\nSettings (a flag wins over its environment variable, which wins over the default):")
 	config.Help(w)
 }

@@ -60,12 +60,16 @@ func (r SubjectAccessRequest) Check() error {
 }
 
 // SubjectAccess is everything held about one person: each of their cases
-// with its person, steps, timeline, notes and emails.
+// with its person, steps, timeline, notes, emails, events, consents,
+// partner links and import rows, and the events and import rows with
+// their prison number that belong to none of those cases.
 type SubjectAccess struct {
-	GeneratedAt time.Time              `json:"generated_at"`
-	GeneratedBy string                 `json:"generated_by"`
-	Format      string                 `json:"-"`
-	Cases       []postgres.SubjectCase `json:"cases"`
+	GeneratedAt time.Time                   `json:"generated_at"`
+	GeneratedBy string                      `json:"generated_by"`
+	Format      string                      `json:"-"`
+	Cases       []postgres.SubjectCase      `json:"cases"`
+	Events      []postgres.SubjectEvent     `json:"events"`
+	ImportRows  []postgres.SubjectImportRow `json:"import_rows"`
 }
 
 var (
@@ -90,7 +94,7 @@ func (s *Service) SubjectAccess(ctx context.Context, p *auth.Principal, r Subjec
 	if r.CaseID == "" {
 		by = "prison_number"
 	}
-	cases, err := s.DB.SubjectAccess(ctx, r.CaseID, r.PrisonNumber)
+	held, err := s.DB.SubjectAccess(ctx, r.CaseID, r.PrisonNumber)
 	if errors.Is(err, postgres.ErrNotFound) {
 		if aerr := s.Audit(ctx, p, "subject.export", r.CaseID, "by="+by+" found=none"); aerr != nil {
 			return SubjectAccess{}, aerr
@@ -100,20 +104,29 @@ func (s *Service) SubjectAccess(ctx context.Context, p *auth.Principal, r Subjec
 	if err != nil {
 		return SubjectAccess{}, err
 	}
-	ids := make([]string, len(cases))
-	for i, c := range cases {
+	ids := make([]string, len(held.Cases))
+	for i, c := range held.Cases {
 		ids[i] = c.Case.ID
 	}
-	if err := s.Audit(ctx, p, "subject.export", ids[0], "by="+by+" format="+r.Format+" cases="+strings.Join(ids, ",")); err != nil {
+	// A person with no case (only events or import rows that opened none)
+	// is audited against no case.
+	first := ""
+	if len(ids) > 0 {
+		first = ids[0]
+	}
+	if err := s.Audit(ctx, p, "subject.export", first, "by="+by+" format="+r.Format+" cases="+strings.Join(ids, ",")); err != nil {
 		return SubjectAccess{}, err
 	}
-	return SubjectAccess{GeneratedAt: s.now().UTC(), GeneratedBy: p.ID(), Format: r.Format, Cases: cases}, nil
+	return SubjectAccess{GeneratedAt: s.now().UTC(), GeneratedBy: p.ID(), Format: r.Format, Cases: held.Cases,
+		Events: held.Events, ImportRows: held.ImportRows}, nil
 }
 
 // WriteCSV writes the export as one CSV table, a row per field of each
-// record: section (export, case, person, step, timeline, note, email),
-// case_id, record (the step, event, note or email within the case), field,
-// value. Every cell is kept from being read as a formula.
+// record: section (export, case, person, step, timeline, note, email,
+// event, consent, partner_link, import_row), case_id ("" for an event or
+// import row under no case), record (the step, timeline entry, note,
+// email, event, consent, link, or import and line), field, value. Every
+// cell is kept from being read as a formula.
 func (x SubjectAccess) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	row := func(section, caseID, record, field, value string) {
@@ -122,15 +135,32 @@ func (x SubjectAccess) WriteCSV(w io.Writer) error {
 	row("section", "case_id", "record", "field", "value")
 	row("export", "", "", "generated_at", x.GeneratedAt.Format(time.RFC3339))
 	row("export", "", "", "generated_by", x.GeneratedBy)
-	for _, c := range x.Cases {
-		id := c.Case.ID
-		put := func(section, record string, v any) error {
+	// events and import rows are written under the case they belong to, or
+	// under none.
+	putOthers := func(put func(section, record string, v any) error, events []postgres.SubjectEvent, imports []postgres.SubjectImportRow) error {
+		for _, e := range events {
+			if err := put("event", strconv.FormatInt(e.ID, 10), e); err != nil {
+				return err
+			}
+		}
+		for _, r := range imports {
+			if err := put("import_row", r.ImportID+":"+strconv.Itoa(r.Line), r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	putter := func(id string) func(section, record string, v any) error {
+		return func(section, record string, v any) error {
 			fields, err := jsonFields(v)
 			for _, f := range fields {
 				row(section, id, record, f[0], f[1])
 			}
 			return err
 		}
+	}
+	for _, c := range x.Cases {
+		put := putter(c.Case.ID)
 		if err := errors.Join(put("case", "", c.Case), put("person", "", c.Person)); err != nil {
 			return err
 		}
@@ -154,6 +184,22 @@ func (x SubjectAccess) WriteCSV(w io.Writer) error {
 				return err
 			}
 		}
+		for _, k := range c.Consents {
+			if err := put("consent", strconv.FormatInt(k.ID, 10), k); err != nil {
+				return err
+			}
+		}
+		for _, l := range c.PartnerLinks {
+			if err := put("partner_link", l.ID, l); err != nil {
+				return err
+			}
+		}
+		if err := putOthers(put, c.Events, c.ImportRows); err != nil {
+			return err
+		}
+	}
+	if err := putOthers(putter(""), x.Events, x.ImportRows); err != nil {
+		return err
 	}
 	cw.Flush()
 	return cw.Error()

@@ -87,11 +87,78 @@ func (db *DB) AnonymiseClosedCases(ctx context.Context, closedBefore, at time.Ti
 		if _, err := tx.q.Exec(ctx, `update notes set body = $2 where case_id = any($1)`, ids, Removed); err != nil {
 			return err
 		}
-		_, err = tx.q.Exec(ctx, `update case_events set text = $2 where case_id = any($1) and kind = 'paused' and not (text = any($3))`,
-			ids, pausedText, pauseTexts())
-		return err
+		if _, err = tx.q.Exec(ctx, `update case_events set text = $2 where case_id = any($1) and kind = 'paused' and not (text = any($3))`,
+			ids, pausedText, pauseTexts()); err != nil {
+			return err
+		}
+		return tx.scrubCaseRecords(ctx, ids, at)
 	})
 	return ids, err
+}
+
+// scrubCaseRecords removes the personal data the cases' other records
+// hold, as their anonymisation does the case's own:
+//   - prison movement events: the body (the event as sent, with the
+//     person's prison number and often name and date of birth) becomes
+//     the JSON string Removed and the prison number Removed; an event
+//     still waiting to be acted on is dismissed by RetentionActor, as its
+//     body can no longer be acted on. Source, event id, type, reason,
+//     dates and outcome (no personal data) stay, so a redelivery is still
+//     answered as the first delivery was;
+//   - consents are deleted: a choice of a person nobody can name any more
+//     is nothing to act on (the audit log keeps who recorded it);
+//   - partner links keep their ids, dates and answer; the partner's name
+//     and address and a revocation's reason (free text an officer typed)
+//     become Removed;
+//   - import rows lose the CSV row (the request) and the prison number.
+func (db *DB) scrubCaseRecords(ctx context.Context, ids []string, at time.Time) error {
+	if _, err := db.q.Exec(ctx, `update events set body = to_jsonb($2::text), prison_number = $2,
+		decided_by = case when status in ('received', 'held', 'parked') then $3 else decided_by end,
+		processed_at = case when status in ('received', 'held', 'parked') then $4 else processed_at end,
+		status = case when status in ('received', 'held', 'parked') then 'dismissed' else status end
+		where case_id = any($1)`, ids, Removed, RetentionActor, at); err != nil {
+		return err
+	}
+	if _, err := db.q.Exec(ctx, `delete from consents where case_id = any($1)`, ids); err != nil {
+		return err
+	}
+	if _, err := db.q.Exec(ctx, `update partner_links set partner_name = $2, partner_email = $2,
+		revoke_reason = case when revoke_reason is null then null else $2 end where case_id = any($1)`, ids, Removed); err != nil {
+		return err
+	}
+	_, err := db.q.Exec(ctx, `update import_rows set prison_number = $2, request = null where case_id = any($1)`, ids, Removed)
+	return err
+}
+
+// PurgeCaselessRecords deletes the prison movement events received before
+// the instant that belong to no case (parked, ignored or dismissed ones:
+// an unknown prison or person, a temporary absence), and the rows of
+// imports created before it that opened no case and name none (invalid
+// or refused rows, or a person whose open case the importer could not
+// see). They hold a person's prison number, and an event's body or a CSV
+// row their name and date of birth, with nothing else to anonymise them
+// with; retention keeps them as long as a closed case's. The counts are
+// audited by RetentionActor, in the same transaction.
+func (db *DB) PurgeCaselessRecords(ctx context.Context, before time.Time) (events, rows int, err error) {
+	err = db.InTx(ctx, func(tx *DB) error {
+		tag, err := tx.q.Exec(ctx, `delete from events where case_id is null and received_at < $1`, before)
+		if err != nil {
+			return err
+		}
+		events = int(tag.RowsAffected())
+		tag, err = tx.q.Exec(ctx, `delete from import_rows r using imports i
+			where i.id = r.import_id and r.case_id is null and i.created_at < $1`, before)
+		if err != nil {
+			return err
+		}
+		rows = int(tag.RowsAffected())
+		if events == 0 && rows == 0 {
+			return nil
+		}
+		return tx.Audit(ctx, AuditEntry{Actor: RetentionActor, Action: "retention.purge",
+			Detail: fmt.Sprintf("events=%d import_rows=%d before=%s", events, rows, before.UTC().Format(time.RFC3339))})
+	})
+	return events, rows, err
 }
 
 // pauseTexts are the pause events' texts that name a reason from the list
