@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -446,4 +447,47 @@ func TestOfficersMayTurnTwoStepSignInOnAndOff(t *testing.T) {
 	if _, signed = f.login("officer-1", testPassword); signed.SecondFactor != "" {
 		t.Errorf("after turning it off: %q", signed.SecondFactor)
 	}
+}
+
+// The staff and token routes keep the pages' rules (casework): one's own
+// settings are checked as the settings page checks them, a change refused
+// in part changes nothing, and a token may give up a token of its owner's.
+func TestStaffRoutesKeepThePagesRules(t *testing.T) {
+	f := newAccounts(t)
+	officer, admin := f.fullSession("officer-1"), f.fullSession("admin-1")
+	w := f.call(http.MethodPatch, "/api/v1/me", `{"notify":"digest","away_until":"2020-01-01"}`, officer)
+	f.want(w, http.StatusUnprocessableEntity, "an away day in the past")
+	var p Problem
+	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || len(p.Errors) != 1 || p.Errors[0].Field != "away_until" {
+		t.Errorf("problem %s", w.Body)
+	}
+	f.want(f.call(http.MethodPatch, "/api/v1/staff/manager-1", `{"notify":"digest"}`, officer), http.StatusForbidden, "another's settings")
+	f.want(f.call(http.MethodPatch, "/api/v1/staff/officer-1", `{"role":"manager","email":"nope","notify":"digest"}`, admin),
+		http.StatusUnprocessableEntity, "a good role with a bad email")
+	w = f.call(http.MethodGet, "/api/v1/staff/officer-1", "", officer)
+	f.want(w, http.StatusOK, "one's own record")
+	var s postgres.Staff
+	if err := json.Unmarshal(w.Body.Bytes(), &s); err != nil || s.Role != "officer" || s.Notify != "each" || s.AwayUntil != nil {
+		t.Errorf("a refused change was applied: %s", w.Body)
+	}
+	f.want(f.call(http.MethodPatch, "/api/v1/me", `{"notify":"digest"}`, officer), http.StatusOK, "one's own settings")
+	if !f.audited("officer-1", "staff.settings", "notify=digest") {
+		t.Error("one's own settings are not audited as the settings page's are")
+	}
+	w = f.call(http.MethodGet, "/api/v1/staff", "", admin)
+	f.want(w, http.StatusOK, "the staff list")
+	var list struct{ Items []postgres.Staff }
+	if err := json.Unmarshal(w.Body.Bytes(), &list); err != nil || len(list.Items) != 4 {
+		t.Errorf("the staff list is not every member of staff: %s", w.Body)
+	}
+
+	tok := f.token(officer)
+	w = f.call(http.MethodGet, "/api/v1/tokens", "", tok)
+	var tokens struct{ Items []postgres.Token }
+	if err := json.Unmarshal(w.Body.Bytes(), &tokens); err != nil || len(tokens.Items) != 1 {
+		t.Fatalf("tokens %s", w.Body)
+	}
+	f.want(f.call(http.MethodDelete, "/api/v1/tokens/x", "", tok), http.StatusNotFound, "a token id that is not a number")
+	f.want(f.call(http.MethodDelete, fmt.Sprintf("/api/v1/tokens/%d", tokens.Items[0].ID), "", tok), http.StatusNoContent, "a token revokes itself")
+	f.want(f.call(http.MethodGet, "/api/v1/me", "", tok), http.StatusUnauthorized, "the revoked token")
 }

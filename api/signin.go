@@ -1,12 +1,10 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
@@ -226,39 +224,21 @@ type NewToken struct {
 func (a *app) createToken(w http.ResponseWriter, r *http.Request) error {
 	p := auth.FromContext(r.Context())
 	if err := casework.RequireSession(p); err != nil {
-		return err // a token cannot make tokens
+		return err // a token cannot make tokens, whatever its body says
 	}
 	var b NewTokenBody
 	if pe := decode(r, &b); pe != nil {
 		return pe
 	}
-	var errs resettlement.Errors
-	if strings.TrimSpace(b.Name) == "" || utf8.RuneCountInString(b.Name) > 100 || strings.ContainsAny(b.Name, "<>\x00") {
-		errs.Add("name", "is required: what the token is for (up to 100 characters)")
-	}
-	if b.ExpiresInDays == 0 {
-		b.ExpiresInDays = 90
-	}
-	if b.ExpiresInDays < 1 || b.ExpiresInDays > 366 {
-		errs.Add("expires_in_days", "must be from 1 to 366")
-	}
-	if len(errs) > 0 {
-		return casework.FieldsError(errs)
-	}
-	plain, hash := auth.NewSecret(auth.TokenPrefix)
-	exp := time.Now().Add(time.Duration(b.ExpiresInDays) * 24 * time.Hour)
-	t, err := a.DB.CreateToken(r.Context(), p.ID(), b.Name, hash, &exp)
-	if err == nil {
-		err = a.Cases.Audit(r.Context(), auth.FromContext(r.Context()), "token.create", "", "token="+strconv.FormatInt(t.ID, 10))
-	}
+	t, err := a.Cases.CreateToken(r.Context(), p, b.Name, b.ExpiresInDays)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, NewToken{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, Token: plain})
+	return writeJSON(w, http.StatusCreated, NewToken{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, Token: t.Secret})
 }
 
 func (a *app) listTokens(w http.ResponseWriter, r *http.Request) error {
-	list, err := a.DB.Tokens(r.Context(), auth.FromContext(r.Context()).ID())
+	list, err := a.Cases.Tokens(r.Context(), auth.FromContext(r.Context()))
 	if err != nil {
 		return err
 	}
@@ -270,16 +250,10 @@ func (a *app) listTokens(w http.ResponseWriter, r *http.Request) error {
 
 func (a *app) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	id, err := strconv.ParseInt(chi.URLParam(r, "tokenID"), 10, 64)
-	if err == nil {
-		err = a.DB.RevokeToken(r.Context(), auth.FromContext(r.Context()).ID(), id)
-	}
-	if err != nil && (isNotFound(err) || errors.Is(err, strconv.ErrSyntax) || errors.Is(err, strconv.ErrRange)) {
+	if err != nil {
 		return casework.Errorf(casework.NotFound, "You have no such token.")
 	}
-	if err == nil {
-		err = a.Cases.Audit(r.Context(), auth.FromContext(r.Context()), "token.revoke", "", "token="+strconv.FormatInt(id, 10))
-	}
-	if err != nil {
+	if err := a.Cases.RevokeToken(r.Context(), auth.FromContext(r.Context()), id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -1,13 +1,8 @@
 package api
 
 import (
-	"errors"
 	"net/http"
-	"net/mail"
-	"slices"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
@@ -68,59 +63,30 @@ type NewStaff struct {
 	Password string `json:"password,omitempty"`
 }
 
-var roles = []string{auth.RoleOfficer, auth.RoleManager, auth.RoleHead, auth.RoleAdmin}
-
-// checkStaff checks a member of staff's details.
-func (a *app) checkStaff(r *http.Request, s postgres.Staff) (resettlement.Errors, error) {
-	var errs resettlement.Errors
-	if !resettlement.ValidID(s.ID) {
-		errs.Add("id", "must be lower-case letters, digits and dashes (up to 63)")
-	}
-	if strings.TrimSpace(s.Name) == "" || utf8.RuneCountInString(s.Name) > 100 || strings.ContainsAny(s.Name, "<>\x00") {
-		errs.Add("name", "is required (up to 100 characters, no < or >)")
-	}
-	if addr, err := mail.ParseAddress(s.Email); err != nil || addr.Address != s.Email || len(s.Email) > 200 {
-		errs.Add("email", "must be an email address such as name@example.org")
-	}
-	if !slices.Contains(roles, s.Role) {
-		errs.Add("role", "must be one of officer, manager, head, admin")
-	}
-	if s.Notify != "each" && s.Notify != "digest" {
-		errs.Add("notify", "must be each (an email per reminder) or digest (one a day)")
-	}
-	if s.Team != "" {
-		t, err := a.DB.Team(r.Context(), s.Team)
-		if err != nil && !isNotFound(err) {
-			return nil, err
-		}
-		if err != nil || !t.Active {
-			errs.Add("team", "is not an active team")
-		}
-	} else if s.Role == auth.RoleOfficer {
-		errs.Add("team", "is required for an officer: it decides which prison's cases they see")
-	}
-	return errs, nil
-}
-
-func dateTime(d resettlement.Date) *time.Time {
-	if d.IsZero() {
-		return nil
-	}
-	t := time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)
-	return &t
+// change is the patch as casework takes it.
+func (b StaffPatch) change() casework.StaffChange {
+	return casework.StaffChange{Name: b.Name, Email: b.Email, Role: b.Role, Team: b.Team, Active: b.Active,
+		Notify: b.Notify, AwayUntil: b.AwayUntil}
 }
 
 func (a *app) listStaff(w http.ResponseWriter, r *http.Request) error {
-	if p := requireAdmin(r); p != nil {
-		return p
-	}
-	list, err := a.DB.AllStaff(r.Context())
+	list, err := a.Cases.ListStaff(r.Context(), auth.FromContext(r.Context()), casework.StaffFilter{Limit: -1})
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"items": list})
+	return writeJSON(w, http.StatusOK, map[string]any{"items": nonNilStaff(list.Items)})
 }
 
+func nonNilStaff(s []postgres.Staff) []postgres.Staff {
+	if s == nil {
+		return []postgres.Staff{}
+	}
+	return s
+}
+
+// createStaff, createTeam and patchTeam refuse anyone but an
+// administrator before they read the body, so a refusal never depends on
+// it; casework checks again, as for the pages.
 func (a *app) createStaff(w http.ResponseWriter, r *http.Request) error {
 	if p := requireAdmin(r); p != nil {
 		return p
@@ -129,69 +95,21 @@ func (a *app) createStaff(w http.ResponseWriter, r *http.Request) error {
 	if p := decode(r, &b); p != nil {
 		return p
 	}
-	s := postgres.Staff{ID: b.ID, Name: b.Name, Email: b.Email, Role: b.Role, Team: b.Team, Notify: b.Notify,
-		AwayUntil: dateTime(b.AwayUntil), Active: true}
-	if s.Notify == "" {
-		s.Notify = "each"
+	m := postgres.Staff{ID: b.ID, Name: b.Name, Email: b.Email, Role: b.Role, Team: b.Team, Notify: b.Notify}
+	if !b.AwayUntil.IsZero() {
+		t := time.Date(b.AwayUntil.Year, b.AwayUntil.Month, b.AwayUntil.Day, 0, 0, 0, 0, time.UTC)
+		m.AwayUntil = &t
 	}
-	errs, err := a.checkStaff(r, s)
+	m, err := a.Cases.CreateStaff(r.Context(), auth.FromContext(r.Context()), m, b.Password)
 	if err != nil {
 		return err
 	}
-	if b.Password != "" {
-		if msg := auth.CheckPassword(b.Password); msg != "" {
-			errs.Add("password", msg)
-		}
-	}
-	if len(errs) > 0 {
-		return casework.FieldsError(errs)
-	}
-	var hash string
-	if b.Password != "" {
-		if hash, err = auth.HashPassword(b.Password); err != nil {
-			return err
-		}
-	}
-	err = a.DB.InTx(r.Context(), func(tx *postgres.DB) error {
-		if err := tx.CreateStaff(r.Context(), s); err != nil {
-			return err
-		}
-		if hash != "" {
-			return tx.SetPassword(r.Context(), s.ID, hash)
-		}
-		return nil
-	})
-	if errors.Is(err, postgres.ErrExists) {
-		return casework.Errorf(casework.Conflict, "A member of staff with this id or email already exists.",
-			resettlement.FieldError{Field: "id", Message: "or email is already in use"})
-	}
-	if err == nil {
-		err = a.Cases.Audit(r.Context(), auth.FromContext(r.Context()), "staff.create", "", "staff="+s.ID+" role="+s.Role)
-	}
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Location", "/api/v1/staff/"+s.ID)
-	return writeJSON(w, http.StatusCreated, s)
-}
-
-// staffFor reads the member of staff the URL names, for an administrator
-// or the person themself.
-func (a *app) staffFor(r *http.Request) (postgres.Staff, error) {
-	p := auth.FromContext(r.Context())
-	id := chi.URLParam(r, "staffID")
-	if !p.IsAdmin() && id != p.ID() {
-		return postgres.Staff{}, casework.Errorf(casework.Forbidden, "Only administrators manage other people's details.")
-	}
-	s, err := a.DB.StaffMember(r.Context(), id)
-	if isNotFound(err) {
-		return s, casework.Errorf(casework.NotFound, "There is no such member of staff.")
-	}
-	return s, err
+	w.Header().Set("Location", "/api/v1/staff/"+m.ID)
+	return writeJSON(w, http.StatusCreated, m)
 }
 
 func (a *app) getStaff(w http.ResponseWriter, r *http.Request) error {
-	s, err := a.staffFor(r)
+	s, err := a.Cases.StaffRecord(r.Context(), auth.FromContext(r.Context()), chi.URLParam(r, "staffID"))
 	if err != nil {
 		return err
 	}
@@ -199,67 +117,19 @@ func (a *app) getStaff(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *app) patchStaff(w http.ResponseWriter, r *http.Request) error {
-	s, err := a.staffFor(r)
-	if err != nil {
-		return err
-	}
-	return a.applyStaffPatch(w, r, s)
+	return a.applyStaffPatch(w, r, chi.URLParam(r, "staffID"))
 }
 
 func (a *app) patchMe(w http.ResponseWriter, r *http.Request) error {
-	return a.applyStaffPatch(w, r, auth.FromContext(r.Context()).Staff)
+	return a.applyStaffPatch(w, r, auth.FromContext(r.Context()).ID())
 }
 
-func (a *app) applyStaffPatch(w http.ResponseWriter, r *http.Request, s postgres.Staff) error {
-	p := auth.FromContext(r.Context())
+func (a *app) applyStaffPatch(w http.ResponseWriter, r *http.Request, id string) error {
 	var b StaffPatch
 	if pe := decode(r, &b); pe != nil {
 		return pe
 	}
-	if !p.IsAdmin() && (b.Name != nil || b.Email != nil || b.Role != nil || b.Team != nil || b.Active != nil) {
-		return casework.Errorf(casework.Forbidden, "You can change your own notification preference and away date; an administrator changes the rest.")
-	}
-	if p.IsAdmin() && s.ID == p.ID() && (b.Role != nil && *b.Role != auth.RoleAdmin || b.Active != nil && !*b.Active) {
-		return casework.Errorf(casework.Conflict, "You cannot remove your own administrator role or deactivate yourself: ask another administrator.")
-	}
-	set := func(dst *string, v *string) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	before := s
-	set(&s.Name, b.Name)
-	set(&s.Email, b.Email)
-	set(&s.Role, b.Role)
-	set(&s.Team, b.Team)
-	set(&s.Notify, b.Notify)
-	if b.AwayUntil != nil {
-		s.AwayUntil = dateTime(*b.AwayUntil)
-	}
-	wasActive := s.Active
-	if b.Active != nil {
-		s.Active = *b.Active
-	}
-	errs, err := a.checkStaff(r, s)
-	if err != nil {
-		return err
-	}
-	if len(errs) > 0 {
-		return casework.FieldsError(errs)
-	}
-	err = a.DB.UpdateStaff(r.Context(), s)
-	if errors.Is(err, postgres.ErrExists) {
-		return casework.Errorf(casework.Conflict, "Another member of staff has this email.", resettlement.FieldError{Field: "email", Message: "is already in use"})
-	}
-	if err == nil && wasActive && !s.Active {
-		err = a.DB.SignOutEverywhere(r.Context(), s.ID)
-	}
-	if err == nil {
-		err = a.Cases.Audit(r.Context(), auth.FromContext(r.Context()), "staff.update", "", "staff="+s.ID)
-	}
-	if err == nil {
-		err = a.Cases.StaffChanged(r.Context(), p, before, s) // a new role or email address: audited and told
-	}
+	s, err := a.Cases.ChangeStaff(r.Context(), auth.FromContext(r.Context()), id, b.change())
 	if err != nil {
 		return err
 	}
@@ -267,24 +137,7 @@ func (a *app) applyStaffPatch(w http.ResponseWriter, r *http.Request, s postgres
 }
 
 func (a *app) deactivateStaff(w http.ResponseWriter, r *http.Request) error {
-	if p := requireAdmin(r); p != nil {
-		return p
-	}
-	s, err := a.staffFor(r)
-	if err != nil {
-		return err
-	}
-	if s.ID == auth.FromContext(r.Context()).ID() {
-		return casework.Errorf(casework.Conflict, "You cannot deactivate yourself: ask another administrator.")
-	}
-	s.Active = false
-	err = a.DB.UpdateStaff(r.Context(), s)
-	if err == nil {
-		err = a.DB.SignOutEverywhere(r.Context(), s.ID)
-	}
-	if err == nil {
-		err = a.Cases.Audit(r.Context(), auth.FromContext(r.Context()), "staff.deactivate", "", "staff="+s.ID)
-	}
+	s, err := a.Cases.DeactivateStaff(r.Context(), auth.FromContext(r.Context()), chi.URLParam(r, "staffID"))
 	if err != nil {
 		return err
 	}
@@ -304,19 +157,13 @@ type PasswordBody struct {
 func (a *app) putMyPassword(w http.ResponseWriter, r *http.Request) error {
 	p := auth.FromContext(r.Context())
 	if err := casework.RequireSession(p); err != nil {
-		return err
+		return err // before the body is read: a token never learns whether it was good
 	}
 	var b PasswordBody
 	if pe := decode(r, &b); pe != nil {
 		return pe
 	}
-	if msg := auth.CheckPassword(b.Password); msg != "" { // before the current one is tried: no guess spent on a bad form
-		return casework.FieldsError(resettlement.Errors{{Field: "password", Message: msg}})
-	}
-	if err := a.Cases.CheckCurrentPassword(r.Context(), p, b.Current); err != nil {
-		return err
-	}
-	rev, err := a.Cases.ChangePassword(r.Context(), p, p.Staff, b.Password)
+	rev, err := a.Cases.ChangeMyPassword(r.Context(), p, b.Current, b.Password)
 	if err != nil {
 		return err
 	}
@@ -326,25 +173,11 @@ func (a *app) putMyPassword(w http.ResponseWriter, r *http.Request) error {
 // putStaffPassword is an administrator setting another person's password:
 // every session and token of theirs ends, and they are emailed.
 func (a *app) putStaffPassword(w http.ResponseWriter, r *http.Request) error {
-	if p := requireAdmin(r); p != nil {
-		return p
-	}
-	p := auth.FromContext(r.Context())
-	if err := casework.RequireSession(p); err != nil {
-		return err
-	}
-	s, err := a.staffFor(r)
-	if err != nil {
-		return err
-	}
-	if s.ID == p.ID() {
-		return casework.Errorf(casework.Conflict, "Change your own password with PUT /api/v1/me/password: it asks for your current one.")
-	}
 	var b PasswordBody
 	if pe := decode(r, &b); pe != nil {
 		return pe
 	}
-	rev, err := a.Cases.ChangePassword(r.Context(), p, s, b.Password)
+	rev, err := a.Cases.ResetStaffPassword(r.Context(), auth.FromContext(r.Context()), chi.URLParam(r, "staffID"), b.Password)
 	if err != nil {
 		return err
 	}
@@ -376,12 +209,12 @@ type TeamBody struct {
 }
 
 func (a *app) listTeams(w http.ResponseWriter, r *http.Request) error {
-	if p := requireAdmin(r); p != nil {
-		return p
-	}
-	list, err := a.DB.AllTeams(r.Context())
+	list, err := a.Cases.ListTeams(r.Context(), auth.FromContext(r.Context()))
 	if err != nil {
 		return err
+	}
+	if list == nil {
+		list = []postgres.Team{}
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"items": list})
 }
@@ -402,43 +235,6 @@ func (t *TeamBody) apply(team *postgres.Team) {
 	}
 }
 
-// checkTeam checks a team, and that its manager manages and its head heads.
-func (a *app) checkTeam(r *http.Request, t postgres.Team) (resettlement.Errors, error) {
-	var errs resettlement.Errors
-	if !resettlement.ValidID(t.ID) {
-		errs.Add("id", "must be lower-case letters, digits and dashes (up to 63)")
-	}
-	if strings.TrimSpace(t.Name) == "" || utf8.RuneCountInString(t.Name) > 100 || strings.ContainsAny(t.Name, "<>\x00") {
-		errs.Add("name", "is required (up to 100 characters, no < or >)")
-	}
-	if !resettlement.ValidEstablishment(t.Establishment) {
-		errs.Add("establishment", "must be a three-letter prison code such as PVI")
-	}
-	if t.Email != "" {
-		if addr, err := mail.ParseAddress(t.Email); err != nil || addr.Address != t.Email {
-			errs.Add("email", "must be an email address (the team's shared queue)")
-		}
-	}
-	for _, f := range []struct {
-		field, id string
-		roles     []string
-	}{{"manager", t.Manager, []string{auth.RoleManager, auth.RoleHead}}, {"head", t.Head, []string{auth.RoleHead}}} {
-		if f.id == "" {
-			continue
-		}
-		s, err := a.DB.StaffMember(r.Context(), f.id)
-		if err != nil && !isNotFound(err) {
-			return nil, err
-		}
-		if err != nil || !s.Active {
-			errs.Add(f.field, "is not an active member of staff")
-		} else if !slices.Contains(f.roles, s.Role) {
-			errs.Add(f.field, "must have the role "+strings.Join(f.roles, " or "))
-		}
-	}
-	return errs, nil
-}
-
 func (a *app) createTeam(w http.ResponseWriter, r *http.Request) error {
 	if p := requireAdmin(r); p != nil {
 		return p
@@ -447,22 +243,9 @@ func (a *app) createTeam(w http.ResponseWriter, r *http.Request) error {
 	if pe := decode(r, &b); pe != nil {
 		return pe
 	}
-	t := postgres.Team{ID: b.ID, Active: true}
+	t := postgres.Team{ID: b.ID}
 	b.apply(&t)
-	errs, err := a.checkTeam(r, t)
-	if err != nil {
-		return err
-	}
-	if len(errs) > 0 {
-		return casework.FieldsError(errs)
-	}
-	err = a.DB.CreateTeam(r.Context(), t)
-	if errors.Is(err, postgres.ErrExists) {
-		return casework.Errorf(casework.Conflict, "A team with this id already exists.", resettlement.FieldError{Field: "id", Message: "is already in use"})
-	}
-	if err == nil {
-		err = a.Cases.Audit(r.Context(), auth.FromContext(r.Context()), "team.create", "", "team="+t.ID)
-	}
+	t, err := a.Cases.CreateTeam(r.Context(), auth.FromContext(r.Context()), t)
 	if err != nil {
 		return err
 	}
@@ -471,13 +254,8 @@ func (a *app) createTeam(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *app) changeTeam(w http.ResponseWriter, r *http.Request, b TeamBody, action string) error {
-	if p := requireAdmin(r); p != nil {
-		return p
-	}
-	t, err := a.DB.Team(r.Context(), chi.URLParam(r, "teamID"))
-	if isNotFound(err) {
-		return casework.Errorf(casework.NotFound, "There is no such team.")
-	}
+	ctx, p := r.Context(), auth.FromContext(r.Context())
+	t, err := a.Cases.AdminTeam(ctx, p, chi.URLParam(r, "teamID"))
 	if err != nil {
 		return err
 	}
@@ -485,18 +263,7 @@ func (a *app) changeTeam(w http.ResponseWriter, r *http.Request, b TeamBody, act
 		return casework.FieldsError(resettlement.Errors{{Field: "id", Message: "cannot be changed"}})
 	}
 	b.apply(&t)
-	errs, err := a.checkTeam(r, t)
-	if err != nil {
-		return err
-	}
-	if len(errs) > 0 {
-		return casework.FieldsError(errs)
-	}
-	err = a.DB.UpdateTeam(r.Context(), t)
-	if err == nil {
-		err = a.Cases.Audit(r.Context(), auth.FromContext(r.Context()), action, "", "team="+t.ID)
-	}
-	if err != nil {
+	if err := a.Cases.UpdateTeam(ctx, p, t, action); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, t)

@@ -308,6 +308,11 @@ func TestReminderFiresOnTheRealServer(t *testing.T) {
 			if !strings.Contains(m.Text, d.Config.BaseURL+"/cases/"+id) || !strings.Contains(m.HTML, d.Config.BaseURL+"/cases/"+id) {
 				t.Errorf("%q has no link to the case", m.Subject)
 			}
+			// A reminder says it can be turned off, and links to where.
+			if !strings.HasPrefix(strings.TrimPrefix(m.Subject, "[Critical] "), "Escalation") &&
+				(!strings.Contains(m.Text, d.Config.BaseURL+"/account") || !strings.Contains(m.HTML, `href="`+d.Config.BaseURL+`/account"`)) {
+				t.Errorf("%q has no link to the settings page:\n%s", m.Subject, m.Text)
+			}
 			for _, personal := range []string{"Sam", "Example", "B2345CD", "1990"} {
 				if strings.Contains(m.Text+m.HTML+m.Subject, personal) {
 					t.Errorf("%q carries personal data %q", m.Subject, personal)
@@ -440,6 +445,9 @@ func TestDailyDigestForAWorkerWhoChoseIt(t *testing.T) {
 	if len(digest) != 1 || !strings.HasPrefix(strings.TrimPrefix(digest[0].Subject, "[Critical] "), "Daily summary for") ||
 		!strings.Contains(digest[0].Text, "Housing: duty to refer") || !strings.Contains(digest[0].Text, d.Config.BaseURL+"/cases/"+id) {
 		t.Errorf("digest %d emails, first %q:\n%s", len(digest), digest[0].Subject, digest[0].Text)
+	}
+	if !strings.Contains(digest[0].Text, d.Config.BaseURL+"/account") || !strings.Contains(digest[0].HTML, `href="`+d.Config.BaseURL+`/account"`) {
+		t.Errorf("the digest does not link to the settings page:\n%s", digest[0].Text)
 	}
 	// The reminders held when the digest ran are folded into it (alarms
 	// raised since wait for tomorrow's).

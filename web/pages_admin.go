@@ -194,7 +194,7 @@ func (a *site) pageStaffNewPost(w http.ResponseWriter, r *http.Request) error {
 	}
 	f := r.PostForm
 	m := staffOf(f)
-	err := a.Cases.CreateStaff(r.Context(), auth.FromContext(r.Context()), m, f.Get("password"))
+	m, err := a.Cases.CreateStaff(r.Context(), auth.FromContext(r.Context()), m, f.Get("password"))
 	if err == nil {
 		a.redirectWith(w, r, "/admin/staff/"+m.ID, "Added "+m.Name+". They are emailed when their password is set.")
 		return nil
@@ -256,7 +256,7 @@ func (a *site) pageStaffDeactivate(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	id := chi.URLParam(r, "staffID")
-	if err := a.Cases.DeactivateStaff(r.Context(), auth.FromContext(r.Context()), id); err != nil {
+	if _, err := a.Cases.DeactivateStaff(r.Context(), auth.FromContext(r.Context()), id); err != nil {
 		return err
 	}
 	a.redirectWith(w, r, "/admin/staff/"+id, "Deactivated: they can no longer sign in, and their sessions and tokens have ended.")
@@ -411,7 +411,7 @@ func (a *site) pageTeamNewPost(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	t := teamOf(r.PostForm)
-	err := a.Cases.CreateTeam(r.Context(), auth.FromContext(r.Context()), t)
+	t, err := a.Cases.CreateTeam(r.Context(), auth.FromContext(r.Context()), t)
 	if err == nil {
 		a.redirectWith(w, r, "/admin/teams", "Added the team "+t.Name+".")
 		return nil

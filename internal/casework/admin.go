@@ -15,8 +15,9 @@ import (
 )
 
 // Administration: staff, teams and the audit log, for administrators. The
-// checks are the JSON API's (api/staff.go, api/audit.go), in the words of
-// the same fields, so a form and a request are refused alike.
+// pages (web/pages_admin.go) and the JSON API (api/staff.go) both call
+// these, so a form and a request are checked by the same rules and refused
+// in the words of the same fields.
 
 var errNotAdmin = Errorf(Forbidden, "Only administrators manage staff, teams and the audit log.")
 
@@ -33,6 +34,8 @@ var Roles = []string{auth.RoleOfficer, auth.RoleManager, auth.RoleHead, auth.Rol
 
 // StaffFilter narrows the staff list: Q matches the id, name or email
 // (any case); Role, Team and Status ("active", "inactive") match exactly.
+// Limit is a page's length (25 when 0); below 0, every match (the API's
+// list, which is not paged).
 type StaffFilter struct {
 	Q, Role, Team, Status string
 	Offset, Limit         int
@@ -67,7 +70,10 @@ func (s *Service) ListStaff(ctx context.Context, p *auth.Principal, f StaffFilte
 		out.Items = append(out.Items, m)
 	}
 	out.Total = len(out.Items)
-	if f.Limit <= 0 {
+	if f.Limit < 0 {
+		return out, nil
+	}
+	if f.Limit == 0 {
 		f.Limit = 25
 	}
 	lo := min(max(f.Offset, 0), len(out.Items))
@@ -87,7 +93,20 @@ func (s *Service) StaffMember(ctx context.Context, p *auth.Principal, id string)
 	return m, err
 }
 
-// CheckStaff checks a member of staff's details, as the API does.
+// StaffRecord reads one member of staff for an administrator, or a person's
+// own record for them.
+func (s *Service) StaffRecord(ctx context.Context, p *auth.Principal, id string) (postgres.Staff, error) {
+	if p == nil || !p.IsAdmin() && id != p.ID() {
+		return postgres.Staff{}, Errorf(Forbidden, "Only administrators manage other people's details.")
+	}
+	m, err := s.DB.StaffMember(ctx, id)
+	if errors.Is(err, postgres.ErrNotFound) {
+		return m, Errorf(NotFound, "There is no such member of staff.")
+	}
+	return m, err
+}
+
+// CheckStaff checks a member of staff's details.
 func (s *Service) CheckStaff(ctx context.Context, m postgres.Staff) (resettlement.Errors, error) {
 	var errs resettlement.Errors
 	if !resettlement.ValidID(m.ID) {
@@ -102,9 +121,7 @@ func (s *Service) CheckStaff(ctx context.Context, m postgres.Staff) (resettlemen
 	if !slices.Contains(Roles, m.Role) {
 		errs.Add("role", "must be one of officer, manager, head, admin")
 	}
-	if m.Notify != "each" && m.Notify != "digest" {
-		errs.Add("notify", "must be each (an email per reminder) or digest (one a day)")
-	}
+	checkNotify(m.Notify, &errs)
 	if m.Team != "" {
 		t, err := s.DB.Team(ctx, m.Team)
 		if err != nil && !errors.Is(err, postgres.ErrNotFound) {
@@ -120,10 +137,11 @@ func (s *Service) CheckStaff(ctx context.Context, m postgres.Staff) (resettlemen
 }
 
 // CreateStaff adds a member of staff, with a password when one is given
-// (without one they sign in through single sign-on), audited.
-func (s *Service) CreateStaff(ctx context.Context, p *auth.Principal, m postgres.Staff, password string) error {
+// (without one they sign in through single sign-on), audited, and returns
+// them as stored (active; emailed each reminder unless Notify says digest).
+func (s *Service) CreateStaff(ctx context.Context, p *auth.Principal, m postgres.Staff, password string) (postgres.Staff, error) {
 	if err := RequireAdmin(p); err != nil {
-		return err
+		return m, err
 	}
 	if m.Notify == "" {
 		m.Notify = "each"
@@ -131,7 +149,7 @@ func (s *Service) CreateStaff(ctx context.Context, p *auth.Principal, m postgres
 	m.Active = true
 	errs, err := s.CheckStaff(ctx, m)
 	if err != nil {
-		return err
+		return m, err
 	}
 	if password != "" {
 		if msg := auth.CheckPassword(password); msg != "" {
@@ -139,12 +157,12 @@ func (s *Service) CreateStaff(ctx context.Context, p *auth.Principal, m postgres
 		}
 	}
 	if len(errs) > 0 {
-		return FieldsError(errs)
+		return m, FieldsError(errs)
 	}
 	var hash string
 	if password != "" {
 		if hash, err = auth.HashPassword(password); err != nil {
-			return err
+			return m, err
 		}
 	}
 	err = s.DB.InTx(ctx, func(tx *postgres.DB) error {
@@ -157,62 +175,121 @@ func (s *Service) CreateStaff(ctx context.Context, p *auth.Principal, m postgres
 		return nil
 	})
 	if errors.Is(err, postgres.ErrExists) {
-		return Errorf(Conflict, "A member of staff with this id or email already exists.",
+		return m, Errorf(Conflict, "A member of staff with this id or email already exists.",
 			resettlement.FieldError{Field: "id", Message: "or email is already in use"})
 	}
 	if err != nil {
-		return err
+		return m, err
 	}
-	return s.Audit(ctx, p, "staff.create", "", "staff="+m.ID+" role="+m.Role)
+	return m, s.Audit(ctx, p, "staff.create", "", "staff="+m.ID+" role="+m.Role)
 }
 
-// UpdateStaff changes a member of staff's name, email, role, team or
-// whether they are active, audited; a new role or email is told to them
-// (StaffChanged), and deactivating them ends their sessions and tokens.
+// UpdateStaff is an administrator changing a member of staff's name,
+// email, role, team or whether they are active (ChangeStaff); their email
+// settings stay as they are.
 func (s *Service) UpdateStaff(ctx context.Context, p *auth.Principal, m postgres.Staff) error {
 	if err := RequireAdmin(p); err != nil {
 		return err
 	}
-	before, err := s.StaffMember(ctx, p, m.ID)
+	_, err := s.ChangeStaff(ctx, p, m.ID, StaffChange{Name: &m.Name, Email: &m.Email, Role: &m.Role, Team: &m.Team, Active: &m.Active})
+	return err
+}
+
+// StaffChange changes a member of staff; nil fields stay as they are.
+// Notify and AwayUntil are the person's own settings (the zero AwayUntil:
+// not away); the rest are an administrator's to change.
+type StaffChange struct {
+	Name, Email, Role, Team *string
+	Active                  *bool
+	Notify                  *string
+	AwayUntil               *resettlement.Date
+}
+
+// administrative reports whether the change is more than the person's own
+// settings.
+func (c StaffChange) administrative() bool {
+	return c.Name != nil || c.Email != nil || c.Role != nil || c.Team != nil || c.Active != nil
+}
+
+// ChangeStaff changes a member of staff, all of it or none: an
+// administrator anything of anyone's (not their own role or whether they
+// are active), anyone else only their own settings, audited. A new role or
+// email is told to them (StaffChanged); deactivating them ends their
+// sessions and tokens. It returns them as stored.
+func (s *Service) ChangeStaff(ctx context.Context, p *auth.Principal, id string, c StaffChange) (postgres.Staff, error) {
+	before, err := s.StaffRecord(ctx, p, id)
 	if err != nil {
-		return err
+		return before, err
 	}
-	if m.ID == p.ID() && (m.Role != auth.RoleAdmin || !m.Active) {
-		return Errorf(Conflict, "You cannot remove your own administrator role or deactivate yourself: ask another administrator.")
+	if c.administrative() && !p.IsAdmin() {
+		return before, Errorf(Forbidden, "You can change your own notification preference and away date; an administrator changes the rest.")
 	}
-	m.Notify, m.AwayUntil, m.Muted = before.Notify, before.AwayUntil, before.Muted
-	errs, err := s.CheckStaff(ctx, m)
-	if err != nil {
-		return err
+	m := before
+	for _, f := range []struct{ dst, v *string }{{&m.Name, c.Name}, {&m.Email, c.Email}, {&m.Role, c.Role}, {&m.Team, c.Team}, {&m.Notify, c.Notify}} {
+		if f.v != nil {
+			*f.dst = *f.v
+		}
+	}
+	if c.Active != nil {
+		m.Active = *c.Active
+	}
+	if m.ID == p.ID() && p.IsAdmin() && (m.Role != auth.RoleAdmin || !m.Active) {
+		return before, Errorf(Conflict, "You cannot remove your own administrator role or deactivate yourself: ask another administrator.")
+	}
+	if c.AwayUntil != nil {
+		m.AwayUntil = awayTime(*c.AwayUntil)
+	}
+	// A change of the person's settings alone is checked as the settings
+	// page checks it; any other change, the whole record as a new one is.
+	var errs resettlement.Errors
+	if c.administrative() {
+		if errs, err = s.CheckStaff(ctx, m); err != nil {
+			return before, err
+		}
+	} else {
+		checkNotify(m.Notify, &errs)
+	}
+	if c.AwayUntil != nil {
+		s.checkAwayUntil(*c.AwayUntil, &errs)
 	}
 	if len(errs) > 0 {
-		return FieldsError(errs)
+		return before, FieldsError(errs)
 	}
-	err = s.DB.UpdateStaff(ctx, m)
+	err = s.DB.InTx(ctx, func(tx *postgres.DB) error {
+		if err := tx.UpdateStaff(ctx, m); err != nil {
+			return err
+		}
+		if before.Active && !m.Active {
+			return tx.SignOutEverywhere(ctx, m.ID)
+		}
+		return nil
+	})
 	if errors.Is(err, postgres.ErrExists) {
-		return Errorf(Conflict, "Another member of staff has this email.", resettlement.FieldError{Field: "email", Message: "is already in use"})
+		return before, Errorf(Conflict, "Another member of staff has this email.", resettlement.FieldError{Field: "email", Message: "is already in use"})
 	}
-	if err == nil && before.Active && !m.Active {
-		err = s.DB.SignOutEverywhere(ctx, m.ID)
+	if err != nil {
+		return before, err
 	}
-	if err == nil {
+	if c.administrative() || m.ID != p.ID() {
 		err = s.Audit(ctx, p, "staff.update", "", "staff="+m.ID)
+	} else {
+		err = s.Audit(ctx, p, "staff.settings", "", "notify="+m.Notify+" muted="+strings.Join(m.Muted, ","))
 	}
 	if err == nil {
 		err = s.StaffChanged(ctx, p, before, m)
 	}
-	return err
+	return m, err
 }
 
 // DeactivateStaff stops a member of staff signing in: their sessions and
-// tokens end, audited.
-func (s *Service) DeactivateStaff(ctx context.Context, p *auth.Principal, id string) error {
+// tokens end, audited. It returns them as stored.
+func (s *Service) DeactivateStaff(ctx context.Context, p *auth.Principal, id string) (postgres.Staff, error) {
 	m, err := s.StaffMember(ctx, p, id)
 	if err != nil {
-		return err
+		return m, err
 	}
 	if m.ID == p.ID() {
-		return Errorf(Conflict, "You cannot deactivate yourself: ask another administrator.")
+		return m, Errorf(Conflict, "You cannot deactivate yourself: ask another administrator.")
 	}
 	m.Active = false
 	err = s.DB.UpdateStaff(ctx, m)
@@ -222,7 +299,7 @@ func (s *Service) DeactivateStaff(ctx context.Context, p *auth.Principal, id str
 	if err == nil {
 		err = s.Audit(ctx, p, "staff.deactivate", "", "staff="+m.ID)
 	}
-	return err
+	return m, err
 }
 
 // ResetStaffPassword is an administrator setting another person's
@@ -237,7 +314,7 @@ func (s *Service) ResetStaffPassword(ctx context.Context, p *auth.Principal, id,
 		return Revoked{}, err
 	}
 	if m.ID == p.ID() {
-		return Revoked{}, Errorf(Conflict, "Change your own password in your settings: it asks for your current one.")
+		return Revoked{}, Errorf(Conflict, "Change your own password in your settings (PUT /api/v1/me/password): it asks for your current one.")
 	}
 	return s.ChangePassword(ctx, p, m, password)
 }
@@ -301,27 +378,27 @@ func (s *Service) CheckTeam(ctx context.Context, t postgres.Team) (resettlement.
 	return errs, nil
 }
 
-// CreateTeam adds a team, audited.
-func (s *Service) CreateTeam(ctx context.Context, p *auth.Principal, t postgres.Team) error {
+// CreateTeam adds a team, active, audited, and returns it as stored.
+func (s *Service) CreateTeam(ctx context.Context, p *auth.Principal, t postgres.Team) (postgres.Team, error) {
 	if err := RequireAdmin(p); err != nil {
-		return err
+		return t, err
 	}
 	t.Active = true
 	errs, err := s.CheckTeam(ctx, t)
 	if err != nil {
-		return err
+		return t, err
 	}
 	if len(errs) > 0 {
-		return FieldsError(errs)
+		return t, FieldsError(errs)
 	}
 	err = s.DB.CreateTeam(ctx, t)
 	if errors.Is(err, postgres.ErrExists) {
-		return Errorf(Conflict, "A team with this id already exists.", resettlement.FieldError{Field: "id", Message: "is already in use"})
+		return t, Errorf(Conflict, "A team with this id already exists.", resettlement.FieldError{Field: "id", Message: "is already in use"})
 	}
 	if err != nil {
-		return err
+		return t, err
 	}
-	return s.Audit(ctx, p, "team.create", "", "team="+t.ID)
+	return t, s.Audit(ctx, p, "team.create", "", "team="+t.ID)
 }
 
 // UpdateTeam changes a team (its id stays), audited as action

@@ -135,20 +135,20 @@ func TestAdministration(t *testing.T) {
 	if list, _ := f.s.ListStaff(f.ctx, admin, StaffFilter{Q: "BEA"}); list.Total != 1 || list.Items[0].ID != "officer-2" {
 		t.Errorf("a search by name: %+v", list)
 	}
-	err = f.s.CreateStaff(f.ctx, admin, postgres.Staff{ID: "Bad Id", Name: "Cy", Email: "nope", Role: "officer"}, "short")
+	_, err = f.s.CreateStaff(f.ctx, admin, postgres.Staff{ID: "Bad Id", Name: "Cy", Email: "nope", Role: "officer"}, "short")
 	for _, field := range []string{"id", "email", "team", "password"} {
 		wantFieldError(t, err, Invalid, field)
 	}
-	if err := f.s.CreateStaff(f.ctx, admin, postgres.Staff{ID: "cy-1", Name: "Cy", Email: "cy@pvi.example.org", Role: "officer", Team: "pvi-resettlement"}, ""); err != nil {
-		t.Fatal(err)
+	if cy, err := f.s.CreateStaff(f.ctx, admin, postgres.Staff{ID: "cy-1", Name: "Cy", Email: "cy@pvi.example.org", Role: "officer", Team: "pvi-resettlement"}, ""); err != nil || !cy.Active || cy.Notify != "each" {
+		t.Fatalf("created %+v %v", cy, err)
 	}
 	if err := f.s.UpdateStaff(f.ctx, admin, postgres.Staff{ID: "admin-1", Name: "Ade", Email: "ade@london.example.org", Role: "head", Active: true}); kindOf(err) != Conflict {
 		t.Errorf("an administrator demoted themself: %v", err)
 	}
-	if err := f.s.DeactivateStaff(f.ctx, admin, "cy-1"); err != nil {
-		t.Fatal(err)
+	if cy, err := f.s.DeactivateStaff(f.ctx, admin, "cy-1"); err != nil || cy.Active {
+		t.Fatalf("deactivated %+v %v", cy, err)
 	}
-	err = f.s.CreateTeam(f.ctx, admin, postgres.Team{ID: "wwi", Name: "Wandsworth", Establishment: "W1", Head: "manager-1"})
+	_, err = f.s.CreateTeam(f.ctx, admin, postgres.Team{ID: "wwi", Name: "Wandsworth", Establishment: "W1", Head: "manager-1"})
 	wantFieldError(t, err, Invalid, "establishment")
 	wantFieldError(t, err, Invalid, "head")
 	page, err := f.s.AuditLog(f.ctx, admin, AuditQuery{Actor: "admin-1", Limit: 1})
@@ -185,5 +185,78 @@ func TestOutcomesAndExport(t *testing.T) {
 	}
 	if err := f.s.ExportCases(f.ctx, f.as("admin-1"), CaseSearch{}, func([]CaseListItem) error { return nil }); kindOf(err) != Forbidden {
 		t.Errorf("an administrator exported cases: %v", err)
+	}
+}
+
+// ChangeStaff is the one rule for a change to a member of staff, the API's
+// PATCH and the pages alike: who may change what, checked as a whole, and
+// nothing saved when any of it is refused.
+func TestChangeStaff(t *testing.T) {
+	f := newFixture(t)
+	admin, officer := f.as("admin-1"), f.as("officer-1")
+	str := func(s string) *string { return &s }
+	off := false
+	past, future := resettlement.D(2026, 3, 1), resettlement.D(2026, 4, 1)
+	for _, c := range []struct {
+		name   string
+		by     *auth.Principal
+		id     string
+		change StaffChange
+		kind   Kind   // 0: changed
+		field  string // the field refused, for Invalid
+	}{
+		{"one's own settings", officer, "officer-1", StaffChange{Notify: str("digest"), AwayUntil: &future}, 0, ""},
+		{"a bad setting", officer, "officer-1", StaffChange{Notify: str("weekly")}, Invalid, "notify"},
+		{"an away day in the past", officer, "officer-1", StaffChange{AwayUntil: &past}, Invalid, "away_until"},
+		{"one's own role", officer, "officer-1", StaffChange{Role: str("admin")}, Forbidden, ""},
+		{"another's settings", officer, "officer-2", StaffChange{Notify: str("digest")}, Forbidden, ""},
+		{"no such person", admin, "nobody-1", StaffChange{Notify: str("digest")}, NotFound, ""},
+		{"an administrator demotes themself", admin, "admin-1", StaffChange{Role: str("head")}, Conflict, ""},
+		{"an administrator deactivates themself", admin, "admin-1", StaffChange{Active: &off}, Conflict, ""},
+		{"a good role with a bad email: none of it", admin, "officer-2", StaffChange{Role: str("manager"), Email: str("nope"), Notify: str("digest")}, Invalid, "email"},
+		{"another's away day, by an administrator", admin, "officer-2", StaffChange{AwayUntil: &future, Name: str("Bea Officer")}, 0, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before, _ := f.s.DB.StaffMember(f.ctx, c.id)
+			got, err := f.s.ChangeStaff(f.ctx, c.by, c.id, c.change)
+			after, _ := f.s.DB.StaffMember(f.ctx, c.id)
+			if c.kind == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.change.Notify != nil && after.Notify != *c.change.Notify || c.change.AwayUntil != nil && (after.AwayUntil == nil ||
+					resettlement.DateOf(*after.AwayUntil) != *c.change.AwayUntil) || got.Notify != after.Notify {
+					t.Errorf("saved %+v, answered %+v", after, got)
+				}
+				return
+			}
+			if kindOf(err) != c.kind {
+				t.Fatalf("%v, want %v", err, c.kind)
+			}
+			if c.field != "" {
+				wantFieldError(t, err, c.kind, c.field)
+			}
+			if after.Notify != before.Notify || after.Role != before.Role || after.Email != before.Email || after.Active != before.Active {
+				t.Errorf("refused, yet %+v became %+v", before, after)
+			}
+		})
+	}
+	if n := len(f.auditOf("officer-1", "staff.settings")); n != 1 {
+		t.Errorf("%d staff.settings lines for one's own settings, want 1", n)
+	}
+	if n := len(f.auditOf("admin-1", "staff.update")); n != 1 {
+		t.Errorf("%d staff.update lines for the administrator's change, want 1", n)
+	}
+	// The API's staff list is not paged.
+	if all, err := f.s.ListStaff(f.ctx, admin, StaffFilter{Limit: -1}); err != nil || len(all.Items) != all.Total || all.Total < 5 {
+		t.Errorf("every member of staff: %d of %d, %v", len(all.Items), all.Total, err)
+	}
+	// A token may revoke its owner's tokens (revoking only narrows access).
+	tok, err := f.s.CreateToken(f.ctx, f.sessionOf("officer-1"), "script", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.RevokeToken(f.ctx, officer, tok.ID); err != nil {
+		t.Errorf("a token revoked its owner's token: %v", err)
 	}
 }

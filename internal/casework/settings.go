@@ -34,18 +34,14 @@ func (s *Service) MySettings(ctx context.Context, p *auth.Principal) (postgres.S
 // UpdateSettings records a person's own email settings, audited.
 func (s *Service) UpdateSettings(ctx context.Context, p *auth.Principal, set Settings) error {
 	var errs resettlement.Errors
-	if set.Notify != "each" && set.Notify != "digest" {
-		errs.Add("notify", "must be each (an email per reminder) or digest (one a day)")
-	}
+	checkNotify(set.Notify, &errs)
 	for _, k := range set.Muted {
 		if !slices.Contains(postgres.MutableKinds, k) {
 			errs.Add("muted", "can only turn off "+strings.Join(postgres.MutableKinds, ", ")+": escalations are always sent")
 			break
 		}
 	}
-	if !set.AwayUntil.IsZero() && !set.AwayUntil.After(resettlement.DateOf(s.now())) {
-		errs.Add("away_until", "must be a day after today")
-	}
+	s.checkAwayUntil(set.AwayUntil, &errs)
 	if len(errs) > 0 {
 		return FieldsError(errs)
 	}
@@ -53,12 +49,7 @@ func (s *Service) UpdateSettings(ctx context.Context, p *auth.Principal, set Set
 	if err != nil {
 		return err
 	}
-	m.Notify = set.Notify
-	m.AwayUntil = nil
-	if !set.AwayUntil.IsZero() {
-		t := time.Date(set.AwayUntil.Year, set.AwayUntil.Month, set.AwayUntil.Day, 0, 0, 0, 0, time.UTC)
-		m.AwayUntil = &t
-	}
+	m.Notify, m.AwayUntil = set.Notify, awayTime(set.AwayUntil)
 	err = s.DB.InTx(ctx, func(tx *postgres.DB) error {
 		if err := tx.UpdateStaff(ctx, m); err != nil {
 			return err
@@ -69,6 +60,30 @@ func (s *Service) UpdateSettings(ctx context.Context, p *auth.Principal, set Set
 		return err
 	}
 	return s.Audit(ctx, p, "staff.settings", "", "notify="+set.Notify+" muted="+strings.Join(set.Muted, ","))
+}
+
+// checkNotify checks how a person is emailed.
+func checkNotify(notify string, errs *resettlement.Errors) {
+	if notify != "each" && notify != "digest" {
+		errs.Add("notify", "must be each (an email per reminder) or digest (one a day)")
+	}
+}
+
+// checkAwayUntil checks the day a person is back (zero: not away).
+func (s *Service) checkAwayUntil(d resettlement.Date, errs *resettlement.Errors) {
+	if !d.IsZero() && !d.After(resettlement.DateOf(s.now())) {
+		errs.Add("away_until", "must be a day after today")
+	}
+}
+
+// awayTime is the day a person is back as the staff table holds it
+// (midnight UTC); nil when they are not away.
+func awayTime(d resettlement.Date) *time.Time {
+	if d.IsZero() {
+		return nil
+	}
+	t := time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)
+	return &t
 }
 
 // ChangeMyPassword changes the signed-in person's own password, given the
@@ -134,11 +149,11 @@ func (s *Service) Tokens(ctx context.Context, p *auth.Principal) ([]postgres.Tok
 	return s.DB.Tokens(ctx, p.ID())
 }
 
-// RevokeToken revokes one of the signed-in person's tokens, audited.
+// RevokeToken revokes one of the signed-in person's tokens, audited. A
+// token may do it as well as a session: revoking only ever narrows
+// access, so a script can give up its own token (or a leaked one of its
+// owner's) without anyone signing in.
 func (s *Service) RevokeToken(ctx context.Context, p *auth.Principal, id int64) error {
-	if err := RequireSession(p); err != nil {
-		return err
-	}
 	err := s.DB.RevokeToken(ctx, p.ID(), id)
 	if errors.Is(err, postgres.ErrNotFound) {
 		return Errorf(NotFound, "You have no such token.")

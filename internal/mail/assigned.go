@@ -43,6 +43,7 @@ type assignedView struct {
 	When          string
 	Lead          string
 	CaseURL       string
+	SettingsURL   string
 }
 
 // newAssignedView works out every phrase of an assignment email.
@@ -59,7 +60,7 @@ func newAssignedView(a Assigned) (assignedView, error) {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return v, fmt.Errorf("mail: CaseURL must be an absolute http(s) URL, got %q", a.CaseURL)
 	}
-	v.CaseURL = u.String()
+	v.CaseURL, v.SettingsURL = u.String(), settingsURL(u)
 	v.When = formatDate(a.At) + " at " + clock(a.At)
 	for _, s := range a.Steps {
 		v.Steps = append(v.Steps, clean(s))

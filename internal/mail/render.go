@@ -164,6 +164,11 @@ func RenderDigestOf(dg Digest) (subject, text, html string, err error) {
 	if n := len(d.Assigned); n > 0 {
 		counts = append(counts, fmt.Sprintf("%d assigned to you", n))
 	}
+	if len(views) > 0 {
+		d.SettingsURL = views[0].SettingsURL
+	} else {
+		d.SettingsURL = d.Assigned[0].SettingsURL
+	}
 	d.Counts = strings.Join(counts, ", ")
 	d.Subject = fmt.Sprintf("Daily summary for %s: %s", d.DayText, d.Counts)
 	if d.CriticalCount > 0 {
@@ -189,6 +194,7 @@ func execute(name string, data any) (text, html string, err error) {
 
 type digestView struct {
 	Subject       string
+	SettingsURL   string
 	RecipientName string
 	DayText       string
 	Counts        string
@@ -216,6 +222,7 @@ type alertView struct {
 	StepTitle       string
 	Action          string
 	CaseURL         string
+	SettingsURL     string // where the reader turns emails off (settingsURL)
 	DueText         string // "Mon 7 Dec 2026"
 	DaysOverdue     int
 	DaysOverdueText string // "3 days"
@@ -295,7 +302,7 @@ func newAlertView(a Alert, today time.Time) (alertView, error) {
 
 	v.Kind = kind
 	v.RecipientName = clean(a.RecipientName)
-	v.CaseURL = u.String()
+	v.CaseURL, v.SettingsURL = u.String(), settingsURL(u)
 	v.Severity = strings.ToLower(a.Severity)
 	v.SeverityLabel, v.SeverityColour, v.severityRank = sev.label, sev.colour, sev.rank
 	v.Critical = v.Severity == "critical"
@@ -373,6 +380,26 @@ func compareUrgency(a, b alertView) int {
 		return a.daysToDue - b.daysToDue
 	}
 	return strings.Compare(a.CaseRef, b.CaseRef)
+}
+
+// SettingsPath is the page where people choose which emails they get
+// (web's "Your settings"); every email that says they can turn it off links
+// there.
+const SettingsPath = "/account"
+
+// settingsURL is the settings page at the public address (BASE_URL) that
+// caseURL, an email's absolute link to its case (BASE_URL + "/cases/" +
+// id), was made from. Deriving it, rather than carrying a second link in
+// each payload, keeps the emails already queued in the outbox as they are
+// and means an email never links to a different site than its case does;
+// it has no query, so nothing about the case or the reader goes with it.
+func settingsURL(caseURL *url.URL) string {
+	base := ""
+	if i := strings.LastIndex(caseURL.Path, "/cases/"); i >= 0 {
+		base = caseURL.Path[:i]
+	}
+	u := url.URL{Scheme: caseURL.Scheme, Host: caseURL.Host, Path: strings.TrimSuffix(base, "/") + SettingsPath}
+	return u.String()
 }
 
 func formatDate(t time.Time) string { return t.In(london).Format("Mon 2 Jan 2006") }

@@ -254,3 +254,74 @@ func TestRenderNoticeListsSteps(t *testing.T) {
 		t.Error("a notice without a headline rendered")
 	}
 }
+
+// Every email that tells its reader they can turn it off in their settings
+// links to the settings page, at the same public address as its case link
+// (a path prefix kept), with nothing of the case or the reader in the link;
+// those that cannot be turned off say so and link nowhere else.
+func TestEmailsLinkToTheSettingsPage(t *testing.T) {
+	fixedNow(t)
+	for _, base := range []string{"https://throughgate.example", "https://gov.example/throughgate"} {
+		settings := base + "/account"
+		caseURL := base + "/cases/c-7f3a?tab=steps"
+		alert := func(edit func(*Alert)) func() (string, string, error) {
+			return func() (string, string, error) {
+				a := baseAlert()
+				a.CaseURL = caseURL
+				edit(&a)
+				_, text, html, err := RenderAlert(a)
+				return text, html, err
+			}
+		}
+		assigned := Assigned{RecipientName: "Sam", CaseRef: "1042", StepTitle: "GP registration", At: now(), CaseURL: caseURL}
+		emails := []struct {
+			name   string
+			render func() (string, string, error)
+			link   bool
+		}{
+			{"reminder", alert(func(*Alert) {}), true},
+			{"escalation", alert(func(a *Alert) { a.Kind, a.Level, a.DaysOverdue = "escalation", 1, 2 }), false},
+			{"notice", alert(func(a *Alert) { a.Kind, a.StepTitle, a.Headline = "notice", "", "Steps waiting in the team queue" }), false},
+			{"digest of reminders", func() (string, string, error) {
+				a := baseAlert()
+				a.CaseURL = caseURL
+				_, text, html, err := RenderDigest("Sam", []DigestItem{a}, now())
+				return text, html, err
+			}, true},
+			{"digest of assignments only", func() (string, string, error) {
+				_, text, html, err := RenderDigestOf(Digest{RecipientName: "Sam", Day: now(), Assigned: []Assigned{assigned}})
+				return text, html, err
+			}, true},
+			{"assigned", func() (string, string, error) {
+				_, text, html, err := RenderAssigned(assigned)
+				return text, html, err
+			}, true},
+		}
+		for _, e := range emails {
+			t.Run(base+" "+e.name, func(t *testing.T) {
+				text, html, err := e.render()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := strings.Contains(text, "settings"); got != e.link {
+					t.Fatalf("mentions settings: %t, want %t:\n%s", got, e.link, text)
+				}
+				if !e.link {
+					if strings.Contains(text+html, "/account") {
+						t.Errorf("links to the settings though it cannot be turned off:\n%s", text)
+					}
+					return
+				}
+				if !strings.Contains(text, "\n"+settings+"\n") {
+					t.Errorf("text lacks the link %s on a line of its own:\n%s", settings, text)
+				}
+				if !strings.Contains(html, `<a href="`+settings+`" style="color:#1d70b8;">your`) {
+					t.Errorf("HTML lacks a link to %s:\n%s", settings, html)
+				}
+				if strings.Contains(text, settings+"?") || strings.Contains(html, settings+"?") {
+					t.Errorf("the settings link carries a query")
+				}
+			})
+		}
+	}
+}

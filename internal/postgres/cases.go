@@ -125,13 +125,18 @@ func (db *DB) SaveCase(ctx context.Context, p resettlement.Projection, now time.
 		t := c.LastProgress
 		closedAt = &t
 	}
+	releasedOn, outcomes, err := caseOutcome(c) // the outcomes report's copy (outcomes.go)
+	if err != nil {
+		return err
+	}
 	return pgx.BeginFunc(ctx, db.q, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `update cases set version = $2, establishment = $3, team_id = $4, owner_id = nullif($5, ''),
 			stage = $6, stalled = $7, escalation_level = $8, paused = $9, next_due = $10, release_day = $11,
-			received_on = $12, last_progress = $13, closed_at = $14, state = $15, sentence_date = $16, updated_at = now()
+			received_on = $12, last_progress = $13, closed_at = $14, state = $15, sentence_date = $16, updated_at = now(),
+			released_on = $17, `+outcomeSet+`
 			where id = $1 and version < $2`,
-			c.ID, c.Version, c.Establishment, c.Team, c.Owner, string(p.Stage), p.Stalled, p.EscalationLevel, c.Paused,
-			nextDue, releaseDay, date(c.ReceivedOn), c.LastProgress, closedAt, state, date(c.SentenceDate))
+			append([]any{c.ID, c.Version, c.Establishment, c.Team, c.Owner, string(p.Stage), p.Stalled, p.EscalationLevel, c.Paused,
+				nextDue, releaseDay, date(c.ReceivedOn), c.LastProgress, closedAt, state, date(c.SentenceDate), releasedOn}, outcomes...)...)
 		if err != nil {
 			return err
 		}

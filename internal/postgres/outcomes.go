@@ -2,11 +2,14 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/throughgate/throughgate/resettlement"
 )
 
 // OutcomeMeasures are the outcomes a case records when it closes
@@ -36,25 +39,92 @@ type OutcomeFilter struct {
 	From, To time.Time
 }
 
-// Outcomes counts released people and their recorded outcomes, by
-// establishment and month of release. A person is released when the case's
-// release step is done (the steps table, by its primary key); the day is
-// the one the release was recorded on (the state's released_on), or for a
-// case opened only after the release, its release day (release_day). Outcomes
-// come from the closure in the read model's state, so a case released but
-// not yet closed counts as released with its outcomes not recorded.
-func (db *DB) Outcomes(ctx context.Context, f OutcomeFilter) ([]OutcomeRow, error) {
-	var cols []string
-	for _, m := range OutcomeMeasures {
-		v := fmt.Sprintf(`(c.state->'closure'->'outcome'->>'%s')::boolean`, m)
-		cols = append(cols, fmt.Sprintf(`count(*) filter (where %s), count(*) filter (where not %s)`, v, v))
+// outcomeColumns are the cases table's columns for OutcomeMeasures, in
+// the same order (migration 018).
+var outcomeColumns = func() []string {
+	cols := make([]string, len(OutcomeMeasures))
+	for i, m := range OutcomeMeasures {
+		cols[i] = "outcome_" + m
 	}
-	q := `select c.establishment, date_trunc('month', r.released)::date, count(*), ` + strings.Join(cols, ", ") + `
-		from cases c join steps s on s.case_id = c.id and s.id = 'release' and s.status = 'done'
-		cross join lateral (select coalesce((c.state->>'released_on')::date, c.release_day) as released) r
-		where ` + scopeSQL + ` and r.released >= $4::date and r.released < $5::date and ($6 = '' or c.team_id = $6)
+	return cols
+}()
+
+// outcomeSet sets the outcome columns from SaveCase's parameters $18 on.
+var outcomeSet = func() string {
+	set := make([]string, len(outcomeColumns))
+	for i, c := range outcomeColumns {
+		set[i] = fmt.Sprintf("%s = $%d", c, 18+i)
+	}
+	return strings.Join(set, ", ")
+}()
+
+// caseOutcome is what SaveCase keeps in the case's row for the outcomes
+// report, so the report reads an index rather than every case's state: the
+// day the person was released (nil until the release step is done: the day
+// recorded, or for a case opened after it, the release day), then each of
+// OutcomeMeasures as the closure recorded it (nil when not recorded, and
+// all nil until the case closes).
+func caseOutcome(c *resettlement.Case) (released *time.Time, outcomes []any, err error) {
+	outcomes = make([]any, len(OutcomeMeasures))
+	if st, ok := c.Step(resettlement.StepRelease); ok && st.Status == resettlement.StepDone {
+		if d, ok := c.ReleaseDay(); ok {
+			released = date(d)
+		}
+	}
+	if released == nil || c.Closure == nil {
+		return released, outcomes, nil
+	}
+	// By the outcome's JSON names, which OutcomeMeasures are, so a measure
+	// is read exactly as the closure stores it.
+	b, err := json.Marshal(c.Closure.Outcome)
+	if err != nil {
+		return nil, nil, err
+	}
+	var recorded map[string]*bool
+	if err := json.Unmarshal(b, &recorded); err != nil {
+		return nil, nil, err
+	}
+	for i, m := range OutcomeMeasures {
+		if v := recorded[m]; v != nil {
+			outcomes[i] = *v
+		}
+	}
+	return released, outcomes, nil
+}
+
+// Outcomes counts released people and their recorded outcomes, by
+// establishment and month of release, from the columns SaveCase keeps
+// (caseOutcome) through the indexes of released cases (migration 018).
+func (db *DB) Outcomes(ctx context.Context, f OutcomeFilter) ([]OutcomeRow, error) {
+	args := []any{f.From.Format(time.DateOnly), f.To.Format(time.DateOnly), f.Team}
+	// The scope names only the lists it has (scopeSQL names all three, and
+	// whether it is everything): a plan the server keeps for the statement
+	// can then look the teams, or the prisons, up in their index rather
+	// than read every release.
+	var arms []string
+	if len(f.Scope.Establishments) > 0 {
+		args = append(args, f.Scope.Establishments)
+		arms = append(arms, fmt.Sprintf("c.establishment = any($%d::text[])", len(args)))
+	}
+	if len(f.Scope.Teams) > 0 {
+		args = append(args, f.Scope.Teams)
+		arms = append(arms, fmt.Sprintf("c.team_id = any($%d::text[])", len(args)))
+	}
+	scope := "(" + strings.Join(arms, " or ") + ")"
+	switch {
+	case f.Scope.All:
+		scope = "true"
+	case len(arms) == 0:
+		scope = "false"
+	}
+	var cols []string
+	for _, c := range outcomeColumns {
+		cols = append(cols, fmt.Sprintf(`count(*) filter (where c.%s), count(*) filter (where not c.%s)`, c, c))
+	}
+	q := `select c.establishment, date_trunc('month', c.released_on)::date, count(*), ` + strings.Join(cols, ", ") + `
+		from cases c
+		where c.released_on >= $1::date and c.released_on < $2::date and ($3 = '' or c.team_id = $3) and ` + scope + `
 		group by 1, 2 order by 2, 1`
-	args := append(scopeArgs(f.Scope), f.From.Format(time.DateOnly), f.To.Format(time.DateOnly), f.Team)
 	rows, err := db.q.Query(ctx, q, args...)
 	if err != nil {
 		return nil, err
