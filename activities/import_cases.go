@@ -13,10 +13,10 @@ import (
 
 // ImportActivities are the ImportCases workflow's activities. Unlike the
 // case's activities, which write the read model and the outbox, they open
-// cases, so they hold the application service and go through its one path
-// for opening a case (casework.Service.RunImportBatch calls OpenCase for
-// each row, as the person who made the import, audited). The worker
-// registers them beside Activities.
+// cases, so they hold the application service and go through its path for
+// opening cases (casework.Service.RunImportBatch opens a batch's rows with
+// OpenCase's checks, refusals and audit, in bulk, as the person who made
+// the import). The worker registers them beside Activities.
 type ImportActivities struct {
 	Cases *casework.Service
 }

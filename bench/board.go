@@ -19,11 +19,11 @@ import (
 // read a head of service over all of them makes, one request at a time.
 func runBoard(ctx context.Context, e *env, n int) error {
 	const name = "board"
-	s, err := StartStack(ctx, e.bin, nil)
+	s, done, err := e.stack(ctx, nil)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer done()
 	if err := setUpTeams(ctx, s.DB); err != nil {
 		return err
 	}

@@ -13,7 +13,8 @@
 //	board     the board, its summary, the case list, search and the case page
 //	          as a head of service over 300,000 cases in the read model
 //	onboard   opening cases through POST /api/v1/cases against bare workflows
-//	          doing the same Temporal work; the CSV import (not built)
+//	          doing the same Temporal work, and the bulk path: one CSV
+//	          file through POST /api/v1/imports
 //	caseload  30,000 open cases on `throughgate dev`: memory and disk after
 //	          loading and after a restart, then the 09:00 peak, every case's
 //	          reminder due at one instant, against as many bare timers
@@ -24,8 +25,10 @@
 // into .cache/bench/, or -bin) on free loopback ports with a fresh data
 // directory, and removes it afterwards. Sizes below a scenario's full size
 // give a quick run: every figure is measured and the table printed, but no
-// target is judged (the tests run it at -n 200). A full-size run that
-// misses a target says which figure fell short and exits 1.
+// target is judged, the scenarios share one stack, and their waits are
+// cut to seconds (the tests run it at -n 30, in about a minute on an idle
+// machine). A full-size run that misses a target says which figure fell
+// short and exits 1.
 package main
 
 import (
@@ -46,13 +49,16 @@ type scenario struct {
 	name string
 	size int // the issue's size; smaller is a quick run
 	run  func(ctx context.Context, e *env, n int) error
+	// shares says the scenario runs on a stack with the default settings,
+	// which a quick run shares (env.stack); they come first.
+	shares bool
 }
 
 var scenarios = []scenario{
-	{"board", 300_000, runBoard},
-	{"onboard", 5_000, runOnboard},
-	{"caseload", 30_000, runCaseload},
-	{"temporal", 300_000, runRealTemporal},
+	{"board", 300_000, runBoard, true},
+	{"onboard", 5_000, runOnboard, true},
+	{"caseload", 30_000, runCaseload, false},
+	{"temporal", 300_000, runRealTemporal, false},
 }
 
 // env is what every scenario shares.
@@ -62,6 +68,36 @@ type env struct {
 	quick bool // this scenario runs below its full size
 	keep  bool // load the board scenario, then leave its stack running to look into
 	log   io.Writer
+
+	// shared is the one `throughgate dev` the scenarios of a quick run
+	// that take the default settings share (board, onboard), started by
+	// the first that asks (stack). A full-size run gives each scenario a
+	// fresh one, so that no scenario's cases weigh on another's figures.
+	shared *Stack
+}
+
+// stack is a running `throughgate dev` for a scenario, with the settings
+// env beyond the defaults, and a function to call when the scenario is
+// done with it. In a quick run the scenarios that take the defaults share
+// one, closed at the end of the run; otherwise each scenario starts its
+// own and closes it when it is done.
+func (e *env) stack(ctx context.Context, env map[string]string) (*Stack, func(), error) {
+	if !e.quick || len(env) > 0 {
+		s, err := StartStack(ctx, e.bin, env)
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, s.Close, nil
+	}
+	if e.shared == nil {
+		s, err := StartStack(ctx, e.bin, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		e.shared = s
+		e.logf("  the quick run's shared stack is ready (started in %s)", s.Started.Round(100*time.Millisecond))
+	}
+	return e.shared, func() {}, nil
 }
 
 func (e *env) logf(format string, args ...any) {
@@ -89,9 +125,19 @@ func Run(ctx context.Context, o Options) (*Table, error) {
 	if e.bin, err = buildDev(ctx, o.Bin, e.logf); err != nil {
 		return t, err
 	}
+	closeShared := func() {
+		if e.shared != nil {
+			e.shared.Close()
+			e.shared = nil
+		}
+	}
+	defer closeShared()
 	for _, s := range scenarios {
 		if len(o.Scenarios) > 0 && !slices.Contains(o.Scenarios, s.name) {
 			continue
+		}
+		if !s.shares {
+			closeShared() // no other scenario's stack runs beside this one's
 		}
 		n := s.size
 		if o.N > 0 {

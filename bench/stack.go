@@ -66,6 +66,7 @@ type Stack struct {
 	Temporal string            // host:port of the embedded Temporal frontend
 	PGURL    string            // throughgate's database
 	PGPort   int
+	Started  time.Duration // how long the first start took, until ready
 
 	DB   *postgres.DB  // the application's statements (bulk load, tokens, teams)
 	Pool *pgxpool.Pool // the harness's own counts and sizes
@@ -100,10 +101,12 @@ func StartStack(ctx context.Context, bin string, env map[string]string) (*Stack,
 		"--http-addr", fmt.Sprintf("127.0.0.1:%d", ports[0]), "--pg-port", strconv.Itoa(ports[1]),
 		"--temporal-port", strconv.Itoa(ports[2]), "--temporal-ui-port", "0",
 		"--smtp-addr", fmt.Sprintf("127.0.0.1:%d", ports[3]), "--log-level", "warn"}
+	began := time.Now()
 	if err := s.start(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
+	s.Started = time.Since(began)
 	if s.DB, err = postgres.Open(ctx, s.PGURL); err != nil {
 		s.Close()
 		return nil, err
@@ -142,7 +145,7 @@ func (s *Stack) start(ctx context.Context) error {
 			return fmt.Errorf("throughgate dev exited before it was ready: %v\n%s", err, tail(s.log, 30))
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(250 * time.Millisecond):
+		case <-time.After(100 * time.Millisecond):
 		}
 		if resp, err := http.Get(s.URL + "/readyz"); err == nil {
 			resp.Body.Close()

@@ -19,11 +19,17 @@ import (
 
 // importService is the application service the worker's import activities
 // open cases through: configured as the API's, so a case opened by an
-// import is opened exactly as one opened by hand.
+// import is opened exactly as one opened by hand; and each batch waits for
+// the workflows it started to run their first task, up to importPace, so
+// that an import runs only a batch or two ahead of the workers.
 func importService(db *postgres.DB, c client.Client, cfg config.Config) *casework.Service {
 	return &casework.Service{DB: db, Temporal: c, Policy: cfg.Policy, Events: EventSettings(cfg), BaseURL: cfg.BaseURL,
-		PartnerLinkDays: cfg.PartnerLinkDays}
+		PartnerLinkDays: cfg.PartnerLinkDays, ImportPace: importPace}
 }
+
+// importPace bounds a batch's wait for its workflows: well within the
+// batch activity's ten minutes, and long enough for a busy worker.
+const importPace = 2 * time.Minute
 
 // ImportOptions are `throughgate import cases`'s: the file, who imports
 // it (audited, and their scope applies), and whether only to check it.

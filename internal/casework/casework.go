@@ -50,6 +50,10 @@ type Service struct {
 	// PartnerLinkDays is how long a partner link works (PARTNER_LINK_DAYS;
 	// 0: DefaultPartnerLinkDays).
 	PartnerLinkDays int
+	// ImportPace is how long, at most, an import's batch waits before it
+	// ends for the workflows it started to run their first task (0: it
+	// does not wait): imports.go, importBatch.settle.
+	ImportPace time.Duration
 }
 
 func (s *Service) now() time.Time {
@@ -182,15 +186,7 @@ func (s *Service) open(ctx context.Context, r OpenRequest) (caseID string, creat
 	// first attempt died in between): starting with UseExisting covers both.
 	// Its answer is then this attempt's plan, which may differ from the
 	// running workflow's by the moment of planning; created is false.
-	_, err = s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       workflows.WorkflowID(id),
-		TaskQueue:                workflows.TaskQueue,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.AttrEstablishment.ValueSet(r.Establishment), workflows.AttrTeam.ValueSet(r.Team)),
-	}, workflows.ReleaseCase, workflows.Input{Open: &open, OpenedAt: now})
-	if err != nil {
+	if err = s.startCase(ctx, open, now); err != nil {
 		if created {
 			_ = s.DB.DeleteUnstartedCase(context.WithoutCancel(ctx), id)
 		}
@@ -200,6 +196,21 @@ func (s *Service) open(ctx context.Context, r OpenRequest) (caseID string, creat
 		return "", false, nil, err // Check accepted it: a fault
 	}
 	return id, created, planned, nil
+}
+
+// startCase starts the workflow of a case recorded in the read model,
+// planned at now; if it is running already (a retry), it is left alone.
+// The import's batches start their cases with it too.
+func (s *Service) startCase(ctx context.Context, open resettlement.OpenCase, now time.Time) error {
+	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       workflows.WorkflowID(open.CaseID),
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.AttrEstablishment.ValueSet(open.Establishment), workflows.AttrTeam.ValueSet(open.Team)),
+	}, workflows.ReleaseCase, workflows.Input{Open: &open, OpenedAt: now})
+	return err
 }
 
 // domainCommand is any of the domain's commands on a case.

@@ -31,10 +31,11 @@ import (
 // team, the owner, the person's scope) and finds the rows whose person
 // already has an open case for the booking, changing nothing (the dry
 // run). CreateImport stores the rows in PostgreSQL and StartImport starts
-// the ImportCases workflow, whose activity opens the rows in batches
-// through OpenCase, as the importing person, each row with the idempotency
-// key of its import and line (RunImportBatch). Progress is kept in
-// PostgreSQL, read with ViewImport.
+// the ImportCases workflow, whose activity opens the rows in batches with
+// OpenCase's checks, refusals and audit but a transaction or two for a
+// batch, as the importing person, each row with the idempotency key of its
+// import and line (RunImportBatch). Progress is kept in PostgreSQL, read
+// with ViewImport.
 
 // ImportCheck counts what a check of a file found.
 type ImportCheck struct {
@@ -538,15 +539,24 @@ func (s *Service) importer(ctx context.Context, id string) (*auth.Principal, err
 var ErrImportGone = errors.New("the import is not there")
 
 // RunImportBatch opens the pending rows of an import whose line is after
-// after and at most through: each through OpenCase, as the person who
-// made the import (their scope as it is now), with the row's own
-// idempotency key, several at once. A row opened by an earlier attempt of
-// the batch (a crash) is found, not opened again; a person with an open
-// case for the booking is "already open"; a refusal names the row's
-// columns at fault. What became of each row is recorded with the import's
-// counts, and the batch audited with the cases it opened. A failure on
-// our side (the database, Temporal) records the rows done and returns the
-// error, for the batch to be retried. beat is called after each row.
+// after and at most through, as the person who made the import (their
+// scope as it is now), each row under its own idempotency key: with
+// OpenCase's rules, refusals and audit, but in bulk. Each row is checked
+// as OpenCase checks it (the request, then the team and owner against the
+// directory, once for each team and owner in the batch); the keys are
+// claimed and the cases recorded for the whole batch in one transaction;
+// the cases' workflows start several at once; then the keys' results,
+// each case.open and the rows' outcomes are recorded in one transaction
+// with the batch's audit. A commit or two for a batch rather than four for
+// each row is what lets an import open cases as fast as Temporal starts
+// their workflows (README, "Performance").
+//
+// A row opened by an earlier attempt of the batch (a crash) is found by
+// its key, not opened again; a person with an open case for the booking
+// is "already open"; a refusal names the row's columns at fault. A
+// failure on our side (the database, Temporal) records the rows done and
+// returns the error, for the batch to be retried. beat is called after
+// each row.
 func (s *Service) RunImportBatch(ctx context.Context, id string, after, through int, beat func()) (workflows.ImportResult, error) {
 	var res workflows.ImportResult
 	rec, err := s.DB.Import(ctx, id)
@@ -578,38 +588,239 @@ func (s *Service) RunImportBatch(ctx context.Context, id string, after, through 
 	if err != nil || len(rows) == 0 {
 		return res, err
 	}
-	results := make([]*postgres.ImportRowResult, len(rows))
+	if beat == nil {
+		beat = func() {}
+	}
+	b := &importBatch{s: s, p: p, id: id, now: s.now(), beat: beat, rows: make([]batchRow, len(rows)), targets: map[string]error{}}
+	for i, row := range rows {
+		b.rows[i].row = row
+	}
+	fault := b.open(ctx)
+	counts, err := b.record(context.WithoutCancel(ctx))
+	if err != nil {
+		return res, errors.Join(fault, err)
+	}
+	res = workflows.ImportResult{Opened: counts.Opened, AlreadyOpen: counts.AlreadyOpen, Failed: counts.Failed}
+	if fault == nil {
+		fault = b.settle(ctx)
+	}
+	return res, fault
+}
+
+// settle waits, up to the service's ImportPace, until the workflows the
+// batch started have run their first task (each saved its case), so an
+// import runs no further ahead of the workers than the batches in flight.
+// Without it the starts, which cost Temporal a fraction of a workflow's
+// run, raced thousands of workflows ahead of the workers on a busy
+// machine, and each workflow then cost a third more processor time (most
+// likely its tasks queued in the database, and more workflows waiting
+// than the worker's cache holds; README, "Performance"). Waiting longer
+// than the pace is no fault: the batch ends and the import goes on.
+func (b *importBatch) settle(ctx context.Context) error {
+	if b.s.ImportPace <= 0 {
+		return nil
+	}
+	var ids []string
+	for _, r := range b.rows {
+		if r.started {
+			ids = append(ids, r.caseID)
+		}
+	}
+	deadline := time.Now().Add(b.s.ImportPace)
+	for len(ids) > 0 && time.Now().Before(deadline) {
+		waiting, err := b.s.DB.CasesUnsaved(ctx, ids)
+		if err != nil || len(waiting) == 0 {
+			return err
+		}
+		ids = waiting
+		b.beat()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// importStarts is how many of a batch's workflows start at once (the
+// workflow runs ImportParallel batches at once).
+const importStarts = 16
+
+// importBatch is a batch of an import's rows being opened.
+type importBatch struct {
+	s       *Service
+	p       *auth.Principal
+	id      string
+	now     time.Time
+	beat    func() // after each row decided: the activity's heartbeat
+	rows    []batchRow
+	targets map[string]error // checkOpenTarget's answer for each team, establishment and owner
+}
+
+// batchRow is one row of a batch and what became of it.
+type batchRow struct {
+	row  postgres.ImportRow
+	req  OpenRequest
+	key  postgres.IdempotencyKey
+	hash []byte
+	open resettlement.OpenCase
+	// What the batch made of it: out when decided; caseID and created for
+	// a case recorded whose workflow is to start (started once it has).
+	out     *postgres.ImportRowResult
+	caseID  string
+	created bool
+	started bool
+	audit   []postgres.AuditEntry // to record with the row's outcome
+}
+
+// open decides every row it can: refusals, rows found opened, people with
+// an open case, and the cases recorded and started. It returns the first
+// failure on our side; the rows it decided are kept for record.
+func (b *importBatch) open(ctx context.Context) error {
+	s, p := b.s, b.p
+	var ops []postgres.ImportOpening
+	var opsRows []int
+	for i := range b.rows {
+		r := &b.rows[i]
+		if err := json.Unmarshal(r.row.Request, &r.req); err != nil {
+			return fmt.Errorf("import %s line %d: reading the stored request: %w", b.id, r.row.Line, err)
+		}
+		key := importKey(b.id, r.row.Line)
+		if err := r.refused(CheckKey(key)); err != nil {
+			return err
+		}
+		if r.out != nil {
+			continue
+		}
+		if err := r.refused(r.req.Check(b.now)); err != nil || r.out != nil {
+			if err != nil {
+				return err
+			}
+			b.beat()
+			continue
+		}
+		r.key = postgres.IdempotencyKey{Staff: p.ID(), Route: "open", Key: key}
+		hash, err := requestHash("open", r.req)
+		if err != nil {
+			return err
+		}
+		r.hash = hash
+		t := r.req.Team + "|" + r.req.Establishment + "|" + r.req.Owner
+		terr, seen := b.targets[t]
+		if !seen {
+			terr = s.checkOpenTarget(ctx, p, r.req)
+			b.targets[t] = terr
+		}
+		if err := r.refused(terr); err != nil {
+			return err
+		} else if r.out != nil {
+			b.beat()
+			continue
+		}
+		req := r.req
+		req.OpenedBy, req.RequestID = p.ID(), p.ID()+":open:"+key // as openChecked
+		policy := s.Policy
+		r.open = req.openCase(newCaseID(), &policy)
+		ops = append(ops, postgres.ImportOpening{Key: r.key, Hash: r.hash, Case: postgres.NewCase{ID: r.open.CaseID, Person: req.Person,
+			OpenedBy: req.OpenedBy, RequestID: req.RequestID, Establishment: req.Establishment, Team: req.Team, Owner: req.Owner,
+			ReceivedOn: req.ReceivedOn, SentenceDate: req.SentenceDate}})
+		opsRows = append(opsRows, i)
+	}
+	opened, err := s.DB.OpenImportCases(ctx, ops)
+	if err != nil {
+		return err
+	}
+	toStart, err := b.sort(ctx, opened, opsRows)
+	if err != nil {
+		// Nothing started: the cases recorded now would only block the retry.
+		for j, o := range opened {
+			if o.Created {
+				_ = s.DB.DeleteUnstartedCase(context.WithoutCancel(ctx), b.rows[opsRows[j]].open.CaseID)
+			}
+		}
+		return err
+	}
+	return b.start(ctx, toStart)
+}
+
+// sort decides the rows OpenImportCases found opened, reused or open
+// already, and returns those whose case was recorded, to start.
+func (b *importBatch) sort(ctx context.Context, opened []postgres.ImportOpened, opsRows []int) ([]int, error) {
+	s, p := b.s, b.p
+	var toStart []int
+	for j, o := range opened {
+		r := &b.rows[opsRows[j]]
+		switch {
+		case o.KeyReused:
+			if err := r.refused(errKeyReused); err != nil {
+				return nil, err
+			}
+		case o.KeyResult != "":
+			// Opened and recorded under its key by an earlier attempt, as
+			// OpenCase answers a retry: the case, if p may still see it.
+			if err := r.refused(s.access(ctx, p, o.KeyResult, "open")); err != nil {
+				return nil, err
+			} else if r.out != nil {
+				b.beat()
+				continue
+			}
+			r.out = &postgres.ImportRowResult{Line: r.row.Line, Status: postgres.RowOpened, CaseID: o.KeyResult}
+			r.audit = append(r.audit, b.auditEntry("case.open", o.KeyResult, "created=false"))
+		case o.OpenCase != "":
+			in, err := s.InScope(ctx, p, o.OpenCase)
+			if err != nil {
+				return nil, err
+			}
+			r.out = &postgres.ImportRowResult{Line: r.row.Line, Status: postgres.RowAlreadyOpen}
+			if in {
+				r.out.CaseID = o.OpenCase
+			} else {
+				// As openChecked: that the person has an open case cannot be
+				// kept from p, but which and where can.
+				r.audit = append(r.audit, b.auditEntry("case.probe", o.OpenCase, "open refused: the person has an open case outside the caller's scope"))
+			}
+		default:
+			r.caseID, r.created = o.CaseID, o.Created
+			r.open.CaseID = o.CaseID
+			toStart = append(toStart, opsRows[j])
+		}
+		if r.out != nil {
+			b.beat()
+		}
+	}
+	return toStart, nil
+}
+
+// start starts the workflows of the rows at the indexes given, several at
+// once. A failure stops new starts but lets those under way finish; the
+// cases recorded now whose workflow did not start are removed, so nothing
+// is left to block the retry (open does the same).
+func (b *importBatch) start(ctx context.Context, idx []int) error {
 	var (
 		mu    sync.Mutex
 		fault error
 		wg    sync.WaitGroup
 	)
-	// A fault stops new rows, but lets the rows under way finish: an
-	// opening cut short between starting the case's workflow and recording
-	// it would be found by its key on the retry, but audited as a retry.
 	next := make(chan int)
-	for range min(importConcurrency, len(rows)) {
+	for range min(importStarts, len(idx)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				r, err := s.openImportRow(ctx, p, id, rows[i])
+				r := &b.rows[i]
+				err := b.s.startCase(ctx, r.open, b.now)
 				mu.Lock()
-				if err != nil {
-					if fault == nil {
-						fault = fmt.Errorf("import %s line %d: %w", id, rows[i].Line, err)
-					}
-				} else {
-					results[i] = &r
+				if err != nil && fault == nil {
+					fault = fmt.Errorf("import %s line %d: starting the case's workflow: %w", b.id, r.row.Line, err)
 				}
+				r.started = err == nil
 				mu.Unlock()
-				if beat != nil {
-					beat()
-				}
+				b.beat()
 			}
 		}()
 	}
-	for i := range rows {
+	for _, i := range idx {
 		mu.Lock()
 		stop := fault != nil
 		mu.Unlock()
@@ -620,50 +831,119 @@ func (s *Service) RunImportBatch(ctx context.Context, id string, after, through 
 	}
 	close(next)
 	wg.Wait()
-	var done []postgres.ImportRowResult
-	var opened []string
-	for _, r := range results {
-		if r != nil {
-			done = append(done, *r)
-			if r.Status == postgres.RowOpened {
-				opened = append(opened, r.CaseID)
-			}
+	for _, i := range idx {
+		r := &b.rows[i]
+		if r.started {
+			r.out = &postgres.ImportRowResult{Line: r.row.Line, Status: postgres.RowOpened, CaseID: r.caseID}
+			r.audit = append(r.audit, b.auditEntry("case.open", r.caseID, fmt.Sprintf("created=%t", r.created)))
+		} else if r.created {
+			_ = b.s.DB.DeleteUnstartedCase(context.WithoutCancel(ctx), r.caseID)
 		}
 	}
-	counts, err := s.DB.RecordImportRows(context.WithoutCancel(ctx), id, done)
-	if err != nil {
-		return res, err
+	if fault == nil {
+		fault = ctx.Err()
 	}
-	res = workflows.ImportResult{Opened: counts.Opened, AlreadyOpen: counts.AlreadyOpen, Failed: counts.Failed}
-	if len(done) > 0 {
-		detail := fmt.Sprintf("import=%s lines=%d-%d opened=%d already_open=%d failed=%d", id, rows[0].Line, rows[len(rows)-1].Line,
-			counts.Opened, counts.AlreadyOpen, counts.Failed)
+	return fault
+}
+
+// record records what became of the rows decided, in one transaction:
+// the keys' results, the rows' audit entries, their outcomes and the
+// import's counts, and the batch's audit naming the cases it opened.
+func (b *importBatch) record(ctx context.Context) (postgres.ImportCounts, error) {
+	var counts postgres.ImportCounts
+	var done []postgres.ImportRowResult
+	var keys []postgres.IdempotencyKey
+	var keyCases, opened []string
+	for _, r := range b.rows {
+		if r.out == nil {
+			continue
+		}
+		done = append(done, *r.out)
+		if r.started {
+			keys, keyCases = append(keys, r.key), append(keyCases, r.caseID)
+		}
+		if r.out.Status == postgres.RowOpened {
+			opened = append(opened, r.out.CaseID)
+		}
+	}
+	if len(done) == 0 {
+		return counts, nil
+	}
+	err := b.s.DB.InTx(ctx, func(tx *postgres.DB) error {
+		if err := tx.SetImportKeyResults(ctx, keys, keyCases); err != nil {
+			return err
+		}
+		for _, r := range b.rows {
+			for _, a := range r.audit {
+				if err := tx.Audit(ctx, a); err != nil {
+					return err
+				}
+			}
+		}
+		var err error
+		if counts, err = tx.RecordImportRows(ctx, b.id, done); err != nil {
+			return err
+		}
+		detail := fmt.Sprintf("import=%s lines=%d-%d opened=%d already_open=%d failed=%d", b.id, b.rows[0].row.Line,
+			b.rows[len(b.rows)-1].row.Line, counts.Opened, counts.AlreadyOpen, counts.Failed)
 		if len(opened) > 0 {
 			detail += " cases=" + strings.Join(opened, ",")
 		}
-		if err := s.Audit(ctx, p, "import.batch", "", detail); err != nil {
-			return res, err
-		}
-	}
-	return res, fault
+		return tx.Audit(ctx, b.auditEntry("import.batch", "", detail))
+	})
+	return counts, err
 }
 
-// openImportRow opens one row through OpenCase and says what became of
-// it; an error is a failure on our side, to retry.
+// auditEntry is an audit entry by the importer, as Service.Audit makes it.
+func (b *importBatch) auditEntry(action, caseID, detail string) postgres.AuditEntry {
+	return postgres.AuditEntry{Actor: auditActor(b.p), Remote: b.p.Remote, Action: action, CaseID: caseID, Detail: detail}
+}
+
+// refused decides the row as OpenCase's refusal err would leave it
+// (importRefusal); an error on our side is returned, to retry the batch.
+func (r *batchRow) refused(err error) error {
+	if err == nil {
+		return nil
+	}
+	out, ok := importRefusal(r.row.Line, r.req, err)
+	if !ok {
+		return fmt.Errorf("line %d: %w", r.row.Line, err)
+	}
+	r.out = &out
+	return nil
+}
+
+// openImportRow opens one row through OpenCase on its own, and says what
+// became of it; an error is a failure on our side, to retry. A batch
+// (RunImportBatch) does the same for many rows at once.
 func (s *Service) openImportRow(ctx context.Context, p *auth.Principal, id string, row postgres.ImportRow) (postgres.ImportRowResult, error) {
-	out := postgres.ImportRowResult{Line: row.Line}
 	var req OpenRequest
 	if err := json.Unmarshal(row.Request, &req); err != nil {
-		return out, fmt.Errorf("reading the stored request: %w", err)
+		return postgres.ImportRowResult{Line: row.Line}, fmt.Errorf("reading the stored request: %w", err)
 	}
 	view, _, err := s.OpenCase(ctx, p, req, importKey(id, row.Line))
 	if err == nil {
-		out.Status, out.CaseID = postgres.RowOpened, view.ID
-		return out, nil
+		return postgres.ImportRowResult{Line: row.Line, Status: postgres.RowOpened, CaseID: view.ID}, nil
 	}
-	e, ok := ErrorOf(err)
-	if !ok || e.Kind == Unavailable || ctx.Err() != nil {
+	if ctx.Err() != nil {
+		return postgres.ImportRowResult{Line: row.Line}, err
+	}
+	out, ok := importRefusal(row.Line, req, err)
+	if !ok {
 		return out, err
+	}
+	return out, nil
+}
+
+// importRefusal is what becomes of a row whose opening OpenCase refused
+// with err: already open (a Conflict), or failed with its problems named
+// by column. ok is false for a failure on our side (not a refusal, or
+// Unavailable), which is no outcome: the batch is retried.
+func importRefusal(line int, req OpenRequest, err error) (out postgres.ImportRowResult, ok bool) {
+	out = postgres.ImportRowResult{Line: line}
+	e, ok := ErrorOf(err)
+	if !ok || e.Kind == Unavailable {
+		return out, false
 	}
 	out.Status = postgres.RowFailed
 	switch e.Kind {
@@ -684,7 +964,7 @@ func (s *Service) openImportRow(ctx context.Context, p *auth.Principal, id strin
 			out.Problems = []ImportProblem{{Message: e.Detail}}
 		}
 	}
-	return out, nil
+	return out, true
 }
 
 // FinishImport marks an import done once no row is pending, and counts

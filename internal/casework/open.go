@@ -82,24 +82,8 @@ func (s *Service) OpenCase(ctx context.Context, p *auth.Principal, req OpenReque
 // openChecked checks what OpenCase's request names against the directory,
 // then opens the case.
 func (s *Service) openChecked(ctx context.Context, p *auth.Principal, req OpenRequest, key string) (string, bool, *resettlement.Case, error) {
-	team, err := s.DB.Team(ctx, req.Team)
-	switch {
-	case errors.Is(err, postgres.ErrNotFound) || err == nil && !team.Active:
-		return "", false, nil, FieldsError(resettlement.Errors{{Field: "team", Message: "is not an active team"}})
-	case err != nil:
+	if err := s.checkOpenTarget(ctx, p, req); err != nil {
 		return "", false, nil, err
-	case team.Establishment != req.Establishment:
-		return "", false, nil, FieldsError(resettlement.Errors{{Field: "team", Message: "works at " + team.Establishment + ", not " + req.Establishment}})
-	}
-	if !p.CanWorkTeam(team.ID, team.Establishment) {
-		return "", false, nil, Errorf(Forbidden, "You can open cases only for your own establishment's or teams' people.")
-	}
-	if req.Owner != "" {
-		if msg, err := s.checkStaffOwner(ctx, req.Owner, req.Establishment, req.Team); err != nil {
-			return "", false, nil, err
-		} else if msg != "" {
-			return "", false, nil, FieldsError(resettlement.Errors{{Field: "owner", Message: msg}})
-		}
 	}
 	req.OpenedBy = p.ID()
 	if key != "" {
@@ -128,6 +112,32 @@ func (s *Service) openChecked(ctx context.Context, p *auth.Principal, req OpenRe
 		return "", false, nil, e
 	}
 	return id, created, planned, err
+}
+
+// checkOpenTarget checks what an opening names against the directory: the
+// team active at the establishment and within p's reach, the owner one
+// who can see the case. The import's batches check their rows with it.
+func (s *Service) checkOpenTarget(ctx context.Context, p *auth.Principal, req OpenRequest) error {
+	team, err := s.DB.Team(ctx, req.Team)
+	switch {
+	case errors.Is(err, postgres.ErrNotFound) || err == nil && !team.Active:
+		return FieldsError(resettlement.Errors{{Field: "team", Message: "is not an active team"}})
+	case err != nil:
+		return err
+	case team.Establishment != req.Establishment:
+		return FieldsError(resettlement.Errors{{Field: "team", Message: "works at " + team.Establishment + ", not " + req.Establishment}})
+	}
+	if !p.CanWorkTeam(team.ID, team.Establishment) {
+		return Errorf(Forbidden, "You can open cases only for your own establishment's or teams' people.")
+	}
+	if req.Owner != "" {
+		if msg, err := s.checkStaffOwner(ctx, req.Owner, req.Establishment, req.Team); err != nil {
+			return err
+		} else if msg != "" {
+			return FieldsError(resettlement.Errors{{Field: "owner", Message: msg}})
+		}
+	}
+	return nil
 }
 
 // checkInputs refuses what the directory and the domain would take but

@@ -1,9 +1,11 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -360,4 +362,218 @@ func (db *DB) OpenCasesFor(ctx context.Context, pbs []PersonBooking) (map[Person
 		out[pb] = ref
 	}
 	return out, rows.Err()
+}
+
+// ImportOpening is one row of an import's batch to open: the idempotency
+// key of its opening and its request's hash (as ClaimKey takes them), and
+// the case to record (as CreateCase takes it).
+type ImportOpening struct {
+	Key  IdempotencyKey
+	Hash []byte
+	Case NewCase
+}
+
+// ImportOpened is what OpenImportCases made of an ImportOpening: exactly
+// one of its fields says so.
+type ImportOpened struct {
+	// KeyResult is the case an earlier attempt opened and recorded under
+	// the key: nothing was done.
+	KeyResult string
+	// KeyReused says the key was claimed for a different request: nothing
+	// was done.
+	KeyReused bool
+	// CaseID is the case recorded now (Created) or found recorded by its
+	// request id (an attempt that died before starting its workflow or
+	// recording its key's result): its workflow is to be started.
+	CaseID  string
+	Created bool
+	// OpenCase is the person's open case for the booking: nothing was
+	// recorded and the key was released, as for a refused opening.
+	OpenCase string
+}
+
+// OpenImportCases is ClaimKey then CreateCase for each opening of a batch,
+// in one transaction and a few statements rather than a few for each row:
+// an import opens thousands of cases, and a commit each is what bounded
+// its rate. The rows are distinct people and keys (the file's check makes
+// them so).
+func (db *DB) OpenImportCases(ctx context.Context, ops []ImportOpening) ([]ImportOpened, error) {
+	out := make([]ImportOpened, len(ops))
+	if len(ops) == 0 {
+		return out, nil
+	}
+	n := len(ops)
+	staff, route, caseKey, key := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	hashes := make([][]byte, n)
+	for i, op := range ops {
+		staff[i], route[i], caseKey[i], key[i], hashes[i] = op.Key.Staff, op.Key.Route, op.Key.CaseID, op.Key.Key, op.Hash
+	}
+	err := pgx.BeginFunc(ctx, db.q, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `insert into idempotency_keys (staff_id, route, case_id, key, request_hash)
+			select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[]) on conflict do nothing`,
+			staff, route, caseKey, key, hashes); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `select u.i, k.request_hash, coalesce(k.result_case, '')
+			from unnest($1::text[], $2::text[], $3::text[], $4::text[]) with ordinality as u (staff_id, route, case_id, key, i)
+			join idempotency_keys k on k.staff_id = u.staff_id and k.route = u.route and k.case_id = u.case_id and k.key = u.key`,
+			staff, route, caseKey, key)
+		if err != nil {
+			return err
+		}
+		claimed := make([]bool, n)
+		var i int64
+		var hash []byte
+		var result string
+		_, err = pgx.ForEachRow(rows, []any{&i, &hash, &result}, func() error {
+			switch {
+			case !bytes.Equal(hash, ops[i-1].Hash):
+				out[i-1].KeyReused = true
+			case result != "":
+				out[i-1].KeyResult = result
+			default:
+				claimed[i-1] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		var c caseColumns
+		for j, op := range ops {
+			if claimed[j] {
+				c.add(op.Case)
+			}
+		}
+		created := map[string]bool{}
+		if len(c.id) > 0 {
+			rows, err := tx.Query(ctx, `insert into cases (id, prison_number, booking, given_name, family_name, date_of_birth,
+				local_authority, opened_by, open_request, establishment, team_id, owner_id, received_on, sentence_date)
+				select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[], $8::text[],
+					$9::text[], $10::text[], $11::text[], $12::text[], $13::date[], $14::date[])
+				on conflict do nothing returning id`, c.args()...)
+			if err != nil {
+				return err
+			}
+			ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				return err
+			}
+			for _, id := range ids {
+				created[id] = true
+			}
+		}
+		// Not recorded: an earlier attempt's case, found by its request
+		// id, or the person's open case for the booking.
+		var retried, people, bookings []string
+		for j, op := range ops {
+			if claimed[j] && !created[op.Case.ID] {
+				retried = append(retried, op.Case.RequestID)
+				people, bookings = append(people, op.Case.Person.PrisonNumber), append(bookings, op.Case.Person.Booking)
+			}
+		}
+		byRequest, byPerson := map[string]string{}, map[[2]string]string{}
+		if len(retried) > 0 {
+			rows, err := tx.Query(ctx, `select open_request, id from cases where open_request = any($1)`, retried)
+			if err != nil {
+				return err
+			}
+			var req, id string
+			if _, err := pgx.ForEachRow(rows, []any{&req, &id}, func() error { byRequest[req] = id; return nil }); err != nil {
+				return err
+			}
+			rows, err = tx.Query(ctx, `select c.prison_number, c.booking, c.id from cases c
+				join unnest($1::text[], $2::text[]) as u (prison_number, booking) using (prison_number, booking)
+				where c.closed_at is null`, people, bookings)
+			if err != nil {
+				return err
+			}
+			var pn, bk string
+			if _, err := pgx.ForEachRow(rows, []any{&pn, &bk, &id}, func() error { byPerson[[2]string{pn, bk}] = id; return nil }); err != nil {
+				return err
+			}
+		}
+		var release []int
+		for j, op := range ops {
+			switch {
+			case !claimed[j]:
+			case created[op.Case.ID]:
+				out[j].CaseID, out[j].Created = op.Case.ID, true
+			case byRequest[op.Case.RequestID] != "":
+				out[j].CaseID = byRequest[op.Case.RequestID]
+			case byPerson[[2]string{op.Case.Person.PrisonNumber, op.Case.Person.Booking}] != "":
+				out[j].OpenCase = byPerson[[2]string{op.Case.Person.PrisonNumber, op.Case.Person.Booking}]
+				release = append(release, j)
+			default:
+				// Its conflict went away (the open case closed) between the
+				// statements: the batch is retried.
+				return fmt.Errorf("opening %s: its case was neither recorded nor found", op.Key.Key)
+			}
+		}
+		for _, j := range release {
+			k := ops[j].Key
+			if _, err := tx.Exec(ctx, `delete from idempotency_keys where staff_id = $1 and route = $2 and case_id = $3 and key = $4
+				and request_hash = $5 and result_case is null`, k.Staff, k.Route, k.CaseID, k.Key, ops[j].Hash); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// caseColumns are cases to insert, a column each, for unnest.
+type caseColumns struct {
+	id, prisonNumber, booking, given, family, localAuthority, openedBy, team, establishment []string
+	request, owner                                                                          []*string
+	born, received, sentenced                                                               []*time.Time
+}
+
+func (c *caseColumns) add(nc NewCase) {
+	p := nc.Person
+	var req, owner *string
+	if nc.RequestID != "" {
+		req = &nc.RequestID
+	}
+	if nc.Owner != "" {
+		owner = &nc.Owner
+	}
+	c.id, c.prisonNumber, c.booking = append(c.id, nc.ID), append(c.prisonNumber, p.PrisonNumber), append(c.booking, p.Booking)
+	c.given, c.family, c.born = append(c.given, p.GivenName), append(c.family, p.FamilyName), append(c.born, date(p.DateOfBirth))
+	c.localAuthority, c.openedBy, c.request = append(c.localAuthority, p.LocalAuthority), append(c.openedBy, nc.OpenedBy), append(c.request, req)
+	c.establishment, c.team, c.owner = append(c.establishment, nc.Establishment), append(c.team, nc.Team), append(c.owner, owner)
+	c.received, c.sentenced = append(c.received, date(nc.ReceivedOn)), append(c.sentenced, date(nc.SentenceDate))
+}
+
+// args are the columns in the order of the cases insert.
+func (c *caseColumns) args() []any {
+	return []any{c.id, c.prisonNumber, c.booking, c.given, c.family, c.born, c.localAuthority, c.openedBy, c.request,
+		c.establishment, c.team, c.owner, c.received, c.sentenced}
+}
+
+// SetImportKeyResults records the cases a batch's keys opened (SetKeyResult
+// for each, in one statement).
+func (db *DB) SetImportKeyResults(ctx context.Context, keys []IdempotencyKey, cases []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	staff, route, caseKey, key := make([]string, len(keys)), make([]string, len(keys)), make([]string, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		staff[i], route[i], caseKey[i], key[i] = k.Staff, k.Route, k.CaseID, k.Key
+	}
+	_, err := db.q.Exec(ctx, `update idempotency_keys k set result_case = u.result
+		from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) as u (staff_id, route, case_id, key, result)
+		where k.staff_id = u.staff_id and k.route = u.route and k.case_id = u.case_id and k.key = u.key`,
+		staff, route, caseKey, key, cases)
+	return err
+}
+
+// CasesUnsaved returns those of the cases that their workflow has not
+// saved yet (version 0: as opened): an import paces itself by them.
+func (db *DB) CasesUnsaved(ctx context.Context, ids []string) ([]string, error) {
+	rows, err := db.q.Query(ctx, `select id from cases where id = any($1) and version = 0`, ids)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
