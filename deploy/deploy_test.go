@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	yaml3 "go.yaml.in/yaml/v3"
 
 	"github.com/throughgate/throughgate/internal/config"
+	"github.com/throughgate/throughgate/internal/postgres"
 )
 
 // imagePrograms is what each image the compose file uses has to run a
@@ -609,6 +611,55 @@ func TestComposeRunsTwoWorkersAndOneMigrate(t *testing.T) {
 	}
 	if count["worker"] != 2 || count["migrate"] != 1 || count["api"] < 1 {
 		t.Errorf("Throughgate processes %v: want two workers, one migrate, an api", count)
+	}
+}
+
+// The two database roles and the payload keys: migrate migrates as the
+// tables' owner (MIGRATE_DATABASE_URL) and api and the workers sign in as a
+// role of their own (DATABASE_URL), which init-roles.sh creates, with the
+// group role migrate grants; api and every worker have the same
+// PAYLOAD_KEYS, and only the api reads EVENT_SOURCES.
+func TestComposeRolesAndKeys(t *testing.T) {
+	doc, _, _ := loadCompose(t)
+	c := typedCompose(t, doc)
+	role := func(service, setting string) string {
+		u, err := url.Parse(c.Services[service].Environment[setting])
+		if err != nil || u.User == nil {
+			t.Fatalf("%s: %s %q names no role (%v)", service, setting, c.Services[service].Environment[setting], err)
+		}
+		return u.User.Username()
+	}
+	owner := role("migrate", "MIGRATE_DATABASE_URL")
+	initRoles, err := os.ReadFile("postgres/init-roles.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, svc := range []string{"migrate", "api", "worker"} {
+		app := role(svc, "DATABASE_URL")
+		if app == owner {
+			t.Errorf("%s signs in as %s, the tables' owner: the audit log would not be protected", svc, app)
+		}
+		if !bytes.Contains(initRoles, []byte("CREATE ROLE "+app+" LOGIN")) {
+			t.Errorf("%s signs in as %s, which postgres/init-roles.sh does not create", svc, app)
+		}
+	}
+	if !bytes.Contains(initRoles, []byte("CREATE DATABASE throughgate OWNER "+owner+";")) {
+		t.Errorf("MIGRATE_DATABASE_URL's role %s does not own the database init-roles.sh creates", owner)
+	}
+	if !bytes.Contains(initRoles, []byte("GRANT "+postgres.AppRole+" TO "+owner+" WITH ADMIN OPTION")) {
+		t.Errorf("init-roles.sh does not let %s grant %s (migrate makes DATABASE_URL's role a member)", owner, postgres.AppRole)
+	}
+	for _, svc := range []string{"api", "migrate", "worker"} {
+		if _, ok := c.Services[svc].Environment["MIGRATE_DATABASE_URL"]; ok && svc != "migrate" {
+			t.Errorf("%s has the owner's MIGRATE_DATABASE_URL", svc)
+		}
+	}
+	keys := c.Services["api"].Environment["PAYLOAD_KEYS"]
+	if keys == "" || c.Services["worker"].Environment["PAYLOAD_KEYS"] != keys {
+		t.Errorf("PAYLOAD_KEYS: api %q, worker %q; want the same, set", keys, c.Services["worker"].Environment["PAYLOAD_KEYS"])
+	}
+	if _, ok := c.Services["api"].Environment["EVENT_SOURCES"]; !ok {
+		t.Error("the api is not given EVENT_SOURCES")
 	}
 }
 

@@ -519,6 +519,48 @@ func TestKubernetesSettingsAndSecrets(t *testing.T) {
 	}
 }
 
+// Every Throughgate container has what its command needs of the two
+// database roles and the keys, from the Secret: migrate the owner's
+// MIGRATE_DATABASE_URL (and no other container has it), api and worker
+// the same PAYLOAD_KEYS, the api EVENT_SOURCES.
+func TestKubernetesRolesAndKeys(t *testing.T) {
+	m, _ := loadManifests(t)
+	want := map[string][]string{
+		"migrate": {"DATABASE_URL", "MIGRATE_DATABASE_URL"},
+		"api":     {"DATABASE_URL", "PAYLOAD_KEYS", "EVENT_SOURCES"},
+		"worker":  {"DATABASE_URL", "PAYLOAD_KEYS"},
+	}
+	seen := map[string]bool{}
+	for name, pod := range m.podSpecs() {
+		for _, c := range allContainers(&pod.Spec) {
+			if len(c.Args) == 0 {
+				continue
+			}
+			cmd := c.Args[0]
+			seen[cmd] = true
+			from := map[string]string{}
+			for _, e := range c.Env {
+				if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
+					from[e.Name] = e.ValueFrom.SecretKeyRef.Name
+				}
+			}
+			for _, k := range want[cmd] {
+				if from[k] != "throughgate" {
+					t.Errorf("%s/%s: %s is not taken from the Secret throughgate", name, c.Name, k)
+				}
+			}
+			if _, ok := from["MIGRATE_DATABASE_URL"]; ok && cmd != "migrate" {
+				t.Errorf("%s/%s (%s) has the owner's MIGRATE_DATABASE_URL", name, c.Name, cmd)
+			}
+		}
+	}
+	for cmd := range want {
+		if !seen[cmd] {
+			t.Errorf("no container runs %s", cmd)
+		}
+	}
+}
+
 // isSecretSetting reports whether a setting is marked secret in
 // internal/config, or is one of the kinds that always are.
 func isSecretSetting(name string) bool {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/converter"
 
 	"github.com/throughgate/throughgate/workflows"
 )
@@ -290,7 +289,7 @@ func (t *Topology) CaughtUp(ctx context.Context, ids []string, slack time.Durati
 // (a RaiseAlarm activity scheduled) from its history, across every run.
 func (t *Topology) RaisedAlarms(ctx context.Context, id string) (map[string]bool, error) {
 	keys := map[string]bool{}
-	dc := converter.GetDefaultDataConverter()
+	dc := t.DataConverter
 	runID := ""
 	for range 100 {
 		it := t.Client.GetWorkflowHistory(ctx, workflows.WorkflowID(id), runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
@@ -319,6 +318,27 @@ func (t *Topology) RaisedAlarms(ctx context.Context, id string) (map[string]bool
 		runID = prev
 	}
 	return nil, errors.New("more than 100 runs")
+}
+
+// PayloadsSealed reports whether the case's workflow input, as Temporal
+// stores it, is encrypted (PAYLOAD_KEYS) rather than in clear.
+func (t *Topology) PayloadsSealed(ctx context.Context, id string) (bool, error) {
+	it := t.Client.GetWorkflowHistory(ctx, workflows.WorkflowID(id), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			return false, err
+		}
+		if a := e.GetWorkflowExecutionStartedEventAttributes(); a != nil {
+			for _, p := range a.GetInput().GetPayloads() {
+				if string(p.GetMetadata()["encoding"]) != "binary/encrypted" { // package codec's
+					return false, nil
+				}
+			}
+			return len(a.GetInput().GetPayloads()) > 0, nil
+		}
+	}
+	return false, errors.New("no start event")
 }
 
 // OutboxRow is one email in the outbox.

@@ -4,7 +4,9 @@
 //
 //   - PostgreSQL, a private cluster from Debian's binaries (package
 //     pgcluster), with the roles and databases deploy/postgres/init-roles.sh
-//     creates (the script itself is run);
+//     creates (the script itself is run): migrate migrates as the tables'
+//     owner, api and the workers sign in as a role of their own, and the
+//     payloads in Temporal are encrypted with PAYLOAD_KEYS, as in compose;
 //   - a Temporal server built from go.temporal.io/server/cmd/server at the
 //     version in go.mod, on PostgreSQL (the postgres12 plugin), configured by
 //     a generated file; its two databases created and brought up to date by

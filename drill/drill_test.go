@@ -22,7 +22,7 @@ import (
 //
 //  1. A worker killed (kill -9) in the middle of an activity: its SaveCase
 //     is caught blocked in PostgreSQL, and the worker holding it is killed.
-//     The other worker must take the activity over (after its 30 s
+//     The other worker must take the activity over (after its 5 s
 //     start-to-close timeout) and the dead worker's outbox claims (after
 //     their 30 s lease).
 //  2. The SMTP relay stopped for DRILL_SMTP_OUTAGE (default 10m). On the
@@ -30,7 +30,9 @@ import (
 //     some 120 working days: every rung of every case in flight comes due
 //     while the relay is away, and a new case opens every minute of it.
 //     The outbox's retry backoff is not scaled (30 s doubling, real time),
-//     so the drill also shows how long delivery lags the relay's return.
+//     but the first email the relay takes again makes every backed-off one
+//     due (outbox.Sender's noteRelay); the drill shows how long delivery
+//     lags the relay's return.
 //  3. PostgreSQL restarted (fast shutdown, down 10 s — two rungs of the
 //     ladder — then started on the same data).
 //  4. The Temporal server restarted (SIGTERM, down 10 s, started again).

@@ -18,6 +18,7 @@ import (
 	taskqueuepb "go.temporal.io/api/taskqueue/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
@@ -237,8 +238,8 @@ func parseRetention(s string) (time.Duration, error) {
 }
 
 // dialTemporal is the harness's own client: queries, histories, readiness.
-func dialTemporal(ctx context.Context, addr, namespace string) (client.Client, error) {
-	return client.NewLazyClient(client.Options{HostPort: addr, Namespace: namespace,
+func dialTemporal(ctx context.Context, addr, namespace string, dc converter.DataConverter) (client.Client, error) {
+	return client.NewLazyClient(client.Options{HostPort: addr, Namespace: namespace, DataConverter: dc,
 		Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
 }
 

@@ -18,8 +18,10 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/throughgate/throughgate/internal/auth"
+	"github.com/throughgate/throughgate/internal/codec"
 	"github.com/throughgate/throughgate/internal/config"
 	"github.com/throughgate/throughgate/internal/pgcluster"
 	"github.com/throughgate/throughgate/internal/postgres"
@@ -87,10 +89,13 @@ type Topology struct {
 	WorkerOpsURL []string
 
 	// The harness's own connections: a superuser pool on Throughgate's
-	// database, the same through package postgres, a Temporal client.
-	Pool   *pgxpool.Pool
-	DB     *postgres.DB
-	Client client.Client
+	// database, the same through package postgres, a Temporal client
+	// with the workers' PAYLOAD_KEYS (DataConverter), to read what the
+	// workflows answer and record.
+	Pool          *pgxpool.Pool
+	DB            *postgres.DB
+	Client        client.Client
+	DataConverter converter.DataConverter
 
 	// Staff the harness created, all with Password.
 	Password string
@@ -170,17 +175,23 @@ func Start(ctx context.Context, opts Options) (_ *Topology, err error) {
 	t.PGPort = ports["postgres"]
 	t.APIURL = fmt.Sprintf("http://127.0.0.1:%d", ports["api"])
 	t.APIOpsURL = fmt.Sprintf("http://127.0.0.1:%d", ports["api-ops"])
+	payloadKey, err := codec.NewKey("drill")
+	if err != nil {
+		return nil, err
+	}
 	t.Vars = map[string]string{
-		"THROUGHGATE_IMAGE":       "throughgate:drill", // the lean binary stands for the image
-		"POSTGRES_PASSWORD":       secret(),
-		"THROUGHGATE_DB_PASSWORD": secret(),
-		"TEMPORAL_DB_PASSWORD":    secret(),
-		"BASE_URL":                t.APIURL,
-		"SMTP_HOST":               "127.0.0.1",
-		"SMTP_PORT":               strconv.Itoa(t.Relay.Port),
-		"SMTP_USERNAME":           t.Relay.Username,
-		"SMTP_PASSWORD":           t.Relay.Password,
-		"SMTP_FROM":               "Throughgate <throughgate@drill.example.org>",
+		"THROUGHGATE_IMAGE":           "throughgate:drill", // the lean binary stands for the image
+		"POSTGRES_PASSWORD":           secret(),
+		"THROUGHGATE_DB_PASSWORD":     secret(),
+		"THROUGHGATE_APP_DB_PASSWORD": secret(),
+		"TEMPORAL_DB_PASSWORD":        secret(),
+		"PAYLOAD_KEYS":                payloadKey.String(),
+		"BASE_URL":                    t.APIURL,
+		"SMTP_HOST":                   "127.0.0.1",
+		"SMTP_PORT":                   strconv.Itoa(t.Relay.Port),
+		"SMTP_USERNAME":               t.Relay.Username,
+		"SMTP_PASSWORD":               t.Relay.Password,
+		"SMTP_FROM":                   "Throughgate <throughgate@drill.example.org>",
 	}
 	for _, k := range slices.Sorted(maps.Keys(opts.Vars)) {
 		t.Vars[k] = opts.Vars[k]
@@ -188,6 +199,9 @@ func Start(ctx context.Context, opts Options) (_ *Topology, err error) {
 	}
 	composeFile := filepath.Join(t.Programs.Root, "deploy", "compose.yaml")
 	if t.Compose, err = ReadCompose(composeFile, t.Vars); err != nil {
+		return nil, err
+	}
+	if t.DataConverter, err = payloadConverter(t.Compose); err != nil {
 		return nil, err
 	}
 	hosts := map[string]string{
@@ -293,7 +307,7 @@ func Start(ctx context.Context, opts Options) (_ *Topology, err error) {
 		return nil, err
 	}
 	t.Namespace = nsEnv["TEMPORAL_NAMESPACE"]
-	if t.Client, err = dialTemporal(ctx, t.TemporalAddr, t.Namespace); err != nil {
+	if t.Client, err = dialTemporal(ctx, t.TemporalAddr, t.Namespace, t.DataConverter); err != nil {
 		return nil, err
 	}
 	if err := t.startTemporal(ctx); err != nil {
@@ -403,6 +417,27 @@ func Start(ctx context.Context, opts Options) (_ *Topology, err error) {
 	}
 	phase("workers + api ready", began)
 	return t, nil
+}
+
+// payloadConverter is the data converter of compose's workers: their
+// PAYLOAD_KEYS, or payloads in clear when they have none.
+func payloadConverter(c Compose) (converter.DataConverter, error) {
+	env, err := c.Env("worker")
+	if err != nil {
+		return nil, err
+	}
+	if env["PAYLOAD_KEYS"] == "" {
+		return converter.GetDefaultDataConverter(), nil
+	}
+	keys, err := codec.ParseKeys(env["PAYLOAD_KEYS"])
+	if err != nil {
+		return nil, err
+	}
+	cd, err := codec.New(keys)
+	if err != nil {
+		return nil, err
+	}
+	return cd.DataConverter(), nil
 }
 
 // checkSettings checks that every variable given to a Throughgate process

@@ -30,6 +30,23 @@ func TestSeparatedTopology(t *testing.T) {
 	topo := startTopology(t, ctx)
 	up := time.Now()
 
+	// compose's two roles: api and the workers are signed in as the role
+	// of DATABASE_URL, which migrate made a member of the application's
+	// group role and which may not change the audit log; and what Temporal
+	// holds of a case is sealed with PAYLOAD_KEYS.
+	appRole := "throughgate_service"
+	var signedIn int
+	var member, canChange bool
+	if err := topo.Pool.QueryRow(ctx, `select (select count(*) from pg_stat_activity where usename = $1 and datname = 'throughgate'),
+		pg_has_role($1, 'throughgate_app', 'member'),
+		has_table_privilege($1, 'audit', 'update') or has_table_privilege($1, 'audit', 'delete') or has_table_privilege($1, 'audit', 'truncate')`,
+		appRole).Scan(&signedIn, &member, &canChange); err != nil {
+		t.Fatal(err)
+	}
+	if signedIn == 0 || !member || canChange {
+		t.Errorf("role %s: %d connections, member of throughgate_app %v, may change the audit log %v", appRole, signedIn, member, canChange)
+	}
+
 	officer, err := SignIn(ctx, topo.APIURL, Officer, topo.Password)
 	if err != nil {
 		t.Fatal(err)
@@ -108,6 +125,9 @@ func TestSeparatedTopology(t *testing.T) {
 		return err == nil && view.ClosedAt != nil && view.Stage == string(resettlement.StageClosed)
 	}) {
 		t.Fatalf("the case did not close itself: stage %s, closed %v", view.Stage, view.ClosedAt)
+	}
+	if sealed, err := topo.PayloadsSealed(ctx, id); err != nil || !sealed {
+		t.Errorf("case %s's workflow input is not sealed with PAYLOAD_KEYS (%v)", id, err)
 	}
 	t.Logf("case %s worked to its end with %d changes, closed %s after opening", id, len(officer.Changes()), time.Since(opened).Round(100*time.Millisecond))
 

@@ -34,6 +34,9 @@ const (
 	changeUpdateWaitsWithoutTimer = "update-waits-without-timer"
 )
 
+// caseActivityTimeout is each attempt's limit for a case's activities.
+const caseActivityTimeout = 5 * time.Second
+
 // DefaultMaxHistory keeps a case's history far below Temporal's 50,000-event
 // limit and its replay cheap on a worker that restarts.
 const DefaultMaxHistory = 2000
@@ -81,7 +84,18 @@ type releaseCase struct {
 	notices      []TransferNotice
 	attrs        *attrValues // last upserted
 	logger       log.Logger
+	// cause is the tracing span of the earliest update not yet saved (nil:
+	// none, or tracing off). The main loop schedules the activities that
+	// update causes, so without it their spans would join the trace that
+	// opened the case rather than the request's (see SpanKey).
+	cause any
 }
+
+// SpanKey is the workflow.Context key under which the tracing interceptor
+// (internal/otel sets it as the SDK interceptor's SpanContextKey) keeps the
+// current span, the parent of the spans of activities started with that
+// context. Reading and re-attaching it adds no command and no history event.
+type SpanKey struct{}
 
 func newReleaseCase(ctx workflow.Context, in Input) (*releaseCase, error) {
 	w := &releaseCase{savedSeq: in.SavedSeq, savedVersion: in.SavedVersion, maxHistory: in.MaxHistory, logger: workflow.GetLogger(ctx)}
@@ -155,6 +169,9 @@ func register[C command](ctx workflow.Context, w *releaseCase, name string,
 				if after != nil {
 					after(before, cmd)
 				}
+				if w.cause == nil {
+					w.cause = ctx.Value(SpanKey{})
+				}
 				w.logger.Info("case changed", "update", name, "version", w.c.Version)
 			}
 			v := w.c.Version
@@ -208,8 +225,14 @@ func (w *releaseCase) noteTransfer(before *resettlement.Case, cmd resettlement.T
 // run is the case's life: raise what is due, save what changed, then sleep
 // until the next alarm or the next change.
 func (w *releaseCase) run(ctx workflow.Context) (Result, error) {
+	// The case's activities (raise an alarm, tell of a transfer, save) are
+	// a few writes to PostgreSQL each, done in milliseconds; a worker killed
+	// during one is noticed only when the attempt times out, so the limit is
+	// short and the retry starts within seconds, not half a minute. They are
+	// idempotent, so an attempt cut off while merely slow costs nothing.
+	// (Timeouts are not among what replay compares: no GetVersion.)
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
+		StartToCloseTimeout: caseActivityTimeout,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
 	})
 	for {
@@ -246,6 +269,16 @@ func (w *releaseCase) run(ctx workflow.Context) (Result, error) {
 		return Result{}, err
 	}
 	return Result{CaseID: w.c.ID, Closure: w.c.Closure}, nil
+}
+
+// traced is ctx carrying the span of the update that caused the work at
+// hand, so the spans of the activities the main loop starts for it are in
+// that update's trace; ctx itself when no update is waiting.
+func (w *releaseCase) traced(ctx workflow.Context) workflow.Context {
+	if w.cause == nil {
+		return ctx
+	}
+	return workflow.WithValue(ctx, SpanKey{}, w.cause)
 }
 
 // changed reports whether anything is waiting for the main loop.
@@ -297,7 +330,7 @@ func (w *releaseCase) raiseDue(ctx workflow.Context) error {
 			in.Unassigned = w.c.Unassigned()
 		}
 		var res AlarmResult
-		if err := workflow.ExecuteActivity(ctx, ActivityRaiseAlarm, in).Get(ctx, &res); err != nil {
+		if err := workflow.ExecuteActivity(w.traced(ctx), ActivityRaiseAlarm, in).Get(ctx, &res); err != nil {
 			return err
 		}
 		w.logger.Info("alarm raised", "alarm", a.Key, "kind", a.Kind, "level", a.Level, "recipients", len(res.Recipients))
@@ -309,7 +342,7 @@ func (w *releaseCase) raiseDue(ctx workflow.Context) error {
 func (w *releaseCase) sendNotices(ctx workflow.Context) error {
 	for len(w.notices) > 0 {
 		n := w.notices[0]
-		if err := workflow.ExecuteActivity(ctx, ActivityNotifyTransfer, n).Get(ctx, nil); err != nil {
+		if err := workflow.ExecuteActivity(w.traced(ctx), ActivityNotifyTransfer, n).Get(ctx, nil); err != nil {
 			return err
 		}
 		w.notices = w.notices[1:]
@@ -327,11 +360,12 @@ func (w *releaseCase) save(ctx workflow.Context) error {
 			p.NextDue = next
 		}
 		version, seq := w.c.Version, w.c.EventSeq
-		if err := workflow.ExecuteActivity(ctx, ActivitySaveCase, p).Get(ctx, nil); err != nil {
+		if err := workflow.ExecuteActivity(w.traced(ctx), ActivitySaveCase, p).Get(ctx, nil); err != nil {
 			return err
 		}
 		w.savedVersion, w.savedSeq = version, seq
 	}
+	w.cause = nil // every update so far is saved; the next one brings its own
 	return nil
 }
 

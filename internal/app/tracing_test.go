@@ -2,8 +2,10 @@ package app
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -29,6 +31,8 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/throughgate/throughgate/internal/otel"
+	"github.com/throughgate/throughgate/resettlement"
+	"github.com/throughgate/throughgate/workflows"
 )
 
 // frontend is a Temporal frontend that answers just what a client needs
@@ -78,10 +82,13 @@ func traceparent(t *testing.T, h *commonpb.Header) string {
 	return data["traceparent"]
 }
 
-// One trace follows a request from the HTTP server, through the Temporal
-// client DialTemporal builds (the trace context travels in the start's
-// and the update's headers, as the frontend receives them), into the
-// workflow and the activity a worker with the same interceptor runs.
+// One trace follows each request from the HTTP server, through the
+// Temporal client DialTemporal builds (the trace context travels in the
+// start's and the update's headers, as the frontend receives them), into
+// the workflow and the activities a worker with the same interceptor runs:
+// the request that opens a case reaches the case's first save, and a later
+// request's update reaches the save that update causes, although the
+// case's main loop, not the update's handler, schedules it.
 func TestTraceFromRequestThroughTemporal(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	tracing := otel.New(sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp)))
@@ -104,15 +111,22 @@ func TestTraceFromRequestThroughTemporal(t *testing.T) {
 	}
 	defer c.Close()
 
-	// What httpserver's middleware does around every request.
+	closeCmd := resettlement.Close{Meta: resettlement.Meta{RequestID: "req-close", By: "manager-1", NoteID: 7}, Reason: resettlement.CloseOther}
+	// What httpserver's middleware does around every request; the first
+	// opens the case, the second closes it.
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r, end := tracing.StartRequest(r)
-		defer end("/api/v1/cases/{caseID}/actions", http.StatusOK)
-		if _, err := c.ExecuteWorkflow(r.Context(), client.StartWorkflowOptions{ID: "case-k3m9", TaskQueue: "q"}, "ReleaseCase"); err != nil {
-			t.Error(err)
+		if r.URL.Path == "/api/v1/cases" {
+			r, end := tracing.StartRequest(r)
+			defer end("/api/v1/cases", http.StatusCreated)
+			if _, err := c.ExecuteWorkflow(r.Context(), client.StartWorkflowOptions{ID: "case-k3m9", TaskQueue: "q"}, "ReleaseCase"); err != nil {
+				t.Error(err)
+			}
+			return
 		}
-		u, err := c.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{WorkflowID: "case-k3m9", UpdateName: "act",
-			UpdateID: "officer-1:act:key-1", WaitForStage: client.WorkflowUpdateStageCompleted})
+		r, end := tracing.StartRequest(r)
+		defer end("/api/v1/cases/{caseID}/close", http.StatusOK)
+		u, err := c.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{WorkflowID: "case-k3m9", UpdateName: workflows.UpdateClose,
+			UpdateID: "manager-1:close:key-1", Args: []any{closeCmd}, WaitForStage: client.WorkflowUpdateStageCompleted})
 		if err == nil {
 			var res string
 			err = u.Get(r.Context(), &res)
@@ -123,25 +137,31 @@ func TestTraceFromRequestThroughTemporal(t *testing.T) {
 	})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	resp, err := http.Post(srv.URL+"/api/v1/cases/k3m9/actions", "application/json", nil)
-	if err != nil {
-		t.Fatal(err)
+	for _, path := range []string{"/api/v1/cases", "/api/v1/cases/k3m9/close"} {
+		resp, err := http.Post(srv.URL+path, "application/json", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
 	}
-	resp.Body.Close()
 
 	spans := map[string]tracetest.SpanStub{}
 	for _, s := range exp.GetSpans() {
 		spans[s.Name] = s
 	}
-	req, ok := spans["POST /api/v1/cases/{caseID}/actions"]
-	if !ok {
-		t.Fatalf("no request span in %v", spanNames(exp))
+	open, ok := spans["POST /api/v1/cases"]
+	closing, ok2 := spans["POST /api/v1/cases/{caseID}/close"]
+	if !ok || !ok2 {
+		t.Fatalf("no request spans in %v", spanNames(exp))
 	}
-	traceID := req.SpanContext.TraceID().String()
-	for _, name := range []string{"StartWorkflow:ReleaseCase", "UpdateWorkflow:act"} {
+	openTrace, closeTrace := open.SpanContext.TraceID(), closing.SpanContext.TraceID()
+	if openTrace == closeTrace {
+		t.Fatal("two requests in one trace")
+	}
+	for name, parent := range map[string]tracetest.SpanStub{"StartWorkflow:ReleaseCase": open, "UpdateWorkflow:" + workflows.UpdateClose: closing} {
 		s, ok := spans[name]
-		if !ok || s.Parent.SpanID() != req.SpanContext.SpanID() {
-			t.Errorf("%s: not a child of the request's span (%v)", name, spanNames(exp))
+		if !ok || s.Parent.SpanID() != parent.SpanContext.SpanID() {
+			t.Errorf("%s: not a child of its request's span (%v)", name, spanNames(exp))
 		}
 		for _, a := range s.Attributes {
 			if a.Key == "temporalUpdateID" {
@@ -150,19 +170,23 @@ func TestTraceFromRequestThroughTemporal(t *testing.T) {
 		}
 	}
 	fe.mu.Lock()
-	start, update := traceparent(t, fe.startHeader), traceparent(t, fe.updateHeader)
-	startHeader := fe.startHeader
+	startHeader, updateHeader := fe.startHeader, fe.updateHeader
 	fe.mu.Unlock()
-	for what, tp := range map[string]string{"start": start, "update": update} {
-		if !strings.Contains(tp, traceID) {
-			t.Errorf("the %s's header carries %q, not the request's trace %s", what, tp, traceID)
+	for what, tc := range map[string]struct {
+		h     *commonpb.Header
+		trace string
+	}{"start": {startHeader, openTrace.String()}, "update": {updateHeader, closeTrace.String()}} {
+		if tp := traceparent(t, tc.h); !strings.Contains(tp, tc.trace) {
+			t.Errorf("the %s's header carries %q, not its request's trace %s", what, tp, tc.trace)
 		}
 	}
 
-	// A worker: the interceptor the client carries is also the worker's
-	// (the SDK hands a client's worker interceptors to its workers). The
-	// test environment cannot deliver an update's header, so the workflow
-	// starts with the start's header as the frontend received it.
+	// A worker runs the real ReleaseCase: the interceptor the client carries
+	// is also the worker's (the SDK hands a client's worker interceptors to
+	// its workers). The workflow starts with the start's header as the
+	// frontend received it; the test environment delivers no header with an
+	// update, so serverHeader, ahead of the tracing interceptor, gives the
+	// update the header the frontend received, as the server does.
 	ints, _ := tracing.TemporalInterceptors()
 	wi, ok := ints[0].(interceptor.WorkerInterceptor)
 	if !ok {
@@ -172,30 +196,91 @@ func TestTraceFromRequestThroughTemporal(t *testing.T) {
 	suite.SetLogger(tlog.NewStructuredLogger(quiet))
 	suite.SetHeader(startHeader)
 	env := suite.NewTestWorkflowEnvironment()
-	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{wi}})
-	env.RegisterWorkflowWithOptions(func(ctx workflow.Context) error {
-		ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute})
-		return workflow.ExecuteActivity(ctx, "SaveCase").Get(ctx, nil)
-	}, workflow.RegisterOptions{Name: "ReleaseCase"})
-	env.RegisterActivityWithOptions(func(context.Context) error { return nil }, activity.RegisterOptions{Name: "SaveCase"})
-	env.ExecuteWorkflow("ReleaseCase")
+	env.SetStartTime(time.Date(2026, 11, 23, 10, 0, 0, 0, resettlement.London))
+	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{&serverHeader{header: updateHeader}, wi}})
+	env.RegisterWorkflowWithOptions(workflows.ReleaseCase, workflow.RegisterOptions{Name: "ReleaseCase"})
+	var saves int
+	env.RegisterActivityWithOptions(func(context.Context, resettlement.Projection) error { saves++; return nil },
+		activity.RegisterOptions{Name: workflows.ActivitySaveCase})
+	env.RegisterActivityWithOptions(func(context.Context, workflows.AlarmInput) (workflows.AlarmResult, error) {
+		return workflows.AlarmResult{}, nil
+	}, activity.RegisterOptions{Name: workflows.ActivityRaiseAlarm})
+	env.RegisterActivityWithOptions(func(context.Context, workflows.TransferNotice) error { return nil },
+		activity.RegisterOptions{Name: workflows.ActivityNotifyTransfer})
+	var updateErr error
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(workflows.UpdateClose, "manager-1:close:key-1", &testsuite.TestUpdateCallback{
+			OnAccept:   func() {},
+			OnReject:   func(err error) { updateErr = err },
+			OnComplete: func(_ any, err error) { updateErr = errors.Join(updateErr, err) },
+		}, closeCmd)
+	}, time.Hour)
+	env.ExecuteWorkflow("ReleaseCase", workflows.Input{Open: &resettlement.OpenCase{CaseID: "k3m9x2p4qa", Establishment: "PVI",
+		Team: "pvi-resettlement", ReceivedOn: resettlement.D(2026, 11, 20),
+		Dates: resettlement.ReleaseDates{CRD: resettlement.D(2027, 3, 1)}, Adult: true, OpenedBy: "officer-1"}})
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"RunWorkflow:ReleaseCase", "StartActivity:SaveCase", "RunActivity:SaveCase"} {
-		found := false
-		for _, s := range exp.GetSpans() {
-			if s.Name == name {
-				found = true
-				if s.SpanContext.TraceID().String() != traceID {
-					t.Errorf("%s is in trace %s, not the request's %s", name, s.SpanContext.TraceID(), traceID)
-				}
-			}
-		}
-		if !found {
-			t.Errorf("no span %s in %v", name, spanNames(exp))
+	if updateErr != nil {
+		t.Fatal(updateErr)
+	}
+	if saves < 2 {
+		t.Fatalf("%d saves, want the opening's and the closing's", saves)
+	}
+
+	// Each span the worker made, in the order made: the saves before the
+	// update are the opening request's, the save after it the closing's.
+	var handle tracetest.SpanStub
+	inTrace := map[string][]string{} // span name → trace ids
+	for _, s := range exp.GetSpans() {
+		inTrace[s.Name] = append(inTrace[s.Name], s.SpanContext.TraceID().String())
+		if s.Name == "HandleUpdate:"+workflows.UpdateClose {
+			handle = s
 		}
 	}
+	if handle.SpanContext.TraceID() != closeTrace {
+		t.Errorf("the update's handler is in trace %s, not the closing request's %s (%v)", handle.SpanContext.TraceID(), closeTrace, spanNames(exp))
+	}
+	if got := inTrace["RunWorkflow:ReleaseCase"]; len(got) != 1 || got[0] != openTrace.String() {
+		t.Errorf("RunWorkflow:ReleaseCase in traces %v, want the opening request's %s", got, openTrace)
+	}
+	for _, name := range []string{"StartActivity:" + workflows.ActivitySaveCase, "RunActivity:" + workflows.ActivitySaveCase} {
+		got := inTrace[name]
+		if len(got) != saves || got[0] != openTrace.String() || got[len(got)-1] != closeTrace.String() {
+			t.Errorf("%s in traces %v: want the first in the opening request's %s and the last in the closing request's %s", name, got, openTrace, closeTrace)
+		}
+	}
+	for _, s := range exp.GetSpans() {
+		if s.Name == "StartActivity:"+workflows.ActivitySaveCase && s.SpanContext.TraceID() == closeTrace && s.Parent.SpanID() != handle.SpanContext.SpanID() {
+			t.Errorf("the closing save's StartActivity is not a child of the update's handler")
+		}
+	}
+}
+
+// serverHeader gives each update the header the frontend received for it,
+// what the Temporal server does and the SDK's test environment does not.
+type serverHeader struct {
+	interceptor.WorkerInterceptorBase
+	header *commonpb.Header
+}
+
+func (s *serverHeader) InterceptWorkflow(_ workflow.Context, next interceptor.WorkflowInboundInterceptor) interceptor.WorkflowInboundInterceptor {
+	return &serverHeaderInbound{WorkflowInboundInterceptorBase: interceptor.WorkflowInboundInterceptorBase{Next: next}, header: s.header}
+}
+
+type serverHeaderInbound struct {
+	interceptor.WorkflowInboundInterceptorBase
+	header *commonpb.Header
+}
+
+func (s *serverHeaderInbound) ValidateUpdate(ctx workflow.Context, in *interceptor.UpdateInput) error {
+	maps.Copy(interceptor.WorkflowHeader(ctx), s.header.GetFields())
+	return s.Next.ValidateUpdate(ctx, in)
+}
+
+func (s *serverHeaderInbound) ExecuteUpdate(ctx workflow.Context, in *interceptor.UpdateInput) (any, error) {
+	maps.Copy(interceptor.WorkflowHeader(ctx), s.header.GetFields())
+	return s.Next.ExecuteUpdate(ctx, in)
 }
 
 func spanNames(exp *tracetest.InMemoryExporter) []string {

@@ -4,7 +4,8 @@
 // named by its chi route pattern) through the Temporal client's start or
 // update of a case's workflow — the trace context travels in the Temporal
 // header — to the workflow's update handler and the activities it runs on a
-// worker, and is sent to an OTLP collector over HTTP or gRPC.
+// worker — including the activities the case's main loop runs for an update
+// (workflows.SpanKey) — and is sent to an OTLP collector over HTTP or gRPC.
 //
 // The settings are the OpenTelemetry specification's environment variables
 // (OTEL_TRACES_EXPORTER, OTEL_EXPORTER_OTLP_ENDPOINT,
@@ -44,6 +45,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	temporalotel "go.temporal.io/sdk/contrib/opentelemetry"
 	"go.temporal.io/sdk/interceptor"
+
+	"github.com/throughgate/throughgate/workflows"
 )
 
 // Protocols are the values of OTEL_EXPORTER_OTLP_PROTOCOL this build sends
@@ -220,6 +223,9 @@ func (t *Tracing) TemporalInterceptors() ([]interceptor.ClientInterceptor, error
 		TextMapPropagator: propagation.TraceContext{},
 		DisableBaggage:    true,
 		SpanStarter:       startWithoutUpdateID,
+		// A key the workflows know, so a case's main loop can start the
+		// activities an update causes under that update's span.
+		SpanContextKey: workflows.SpanKey{},
 	})
 	if err != nil {
 		return nil, errors.Join(errors.New("the Temporal tracing interceptor"), err)

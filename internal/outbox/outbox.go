@@ -5,7 +5,9 @@
 //
 // The guarantees, and where they come from:
 //   - never lost: a row stays until it is sent or judged undeliverable;
-//     temporary failures retry with exponential backoff and jitter;
+//     temporary failures retry with exponential backoff and jitter, and
+//     once the relay takes mail again after an outage the rows backed off
+//     during it are due at once (noteRelay);
 //   - never sent twice by two senders: rows are claimed with FOR UPDATE SKIP
 //     LOCKED and a short lease (30 s) that the sender renews while it works
 //     on them, and it puts no message on the wire without at least half a
@@ -71,9 +73,21 @@ type Sender struct {
 	// GiveUpAfter turns a row that has failed temporarily for this long
 	// into an undeliverable one.
 	GiveUpAfter time.Duration
-	Logger      *slog.Logger
+	// Probe is how often a sender that found the relay unreachable, and
+	// has nothing due, checks whether it is back (a connection and AUTH,
+	// no message), so the emails backed off meanwhile need not wait for
+	// one of them to come due first. Default 5 s.
+	Probe  time.Duration
+	Logger *slog.Logger
 
 	id string // Name and a random suffix: this run's name in claims
+
+	// relayDown is set when this sender's last batch found the relay
+	// unreachable (relayTrouble) and nothing of it went; the next batch the
+	// relay takes, or the first probe it answers, brings every backed-off
+	// email forward (RetryNow).
+	relayDown bool
+	probed    time.Time // the last probe of a relay found down
 
 	// crashBefore, in tests, runs before message i of a batch is put on
 	// the wire, with the batch's lease; it may stop the renewals and
@@ -109,6 +123,9 @@ func (s *Sender) defaults() {
 	}
 	if s.GiveUpAfter <= 0 {
 		s.GiveUpAfter = 48 * time.Hour
+	}
+	if s.Probe <= 0 {
+		s.Probe = 5 * time.Second
 	}
 	if s.Logger == nil {
 		s.Logger = slog.Default()
@@ -162,6 +179,9 @@ func (s *Sender) SendOnce(ctx context.Context) (int, error) {
 	claimedAt := time.Now()
 	rows, err := s.DB.ClaimEmails(ctx, postgres.Claim{By: s.id, N: n, Lease: s.Lease, MessageIDDomain: s.domain()})
 	if err != nil || len(rows) == 0 {
+		if err == nil {
+			s.probeRelay(ctx)
+		}
 		return 0, err
 	}
 	msgs := make([]tgmail.Message, 0, len(rows))
@@ -205,6 +225,7 @@ func (s *Sender) SendOnce(ctx context.Context) (int, error) {
 	start := time.Now()
 	errs := s.Mail.SendGated(ctx, gate, msgs...)
 	took := time.Since(start) / time.Duration(len(msgs))
+	s.noteRelay(ctx, errs)
 	for i, r := range sendable {
 		o := postgres.Outcome{ID: r.ID, Attempt: r.Attempts, Sender: s.id, MessageID: msgs[i].MessageID, Err: errs[i], Took: took}
 		if errors.Is(o.Err, errLeaseLost) {
@@ -230,6 +251,86 @@ func (s *Sender) SendOnce(ctx context.Context) (int, error) {
 		s.record(ctx, o)
 	}
 	return len(rows), nil
+}
+
+// noteRelay follows the relay's health from a batch's results. The
+// backoff spares a relay that is struggling, but after a long outage it
+// leaves the emails that failed during it waiting up to RetryMax more once
+// the relay is back (the fault drill: nine minutes after a ten-minute
+// outage). So when a batch gets through after one that found the relay
+// unreachable, or a probe does (probeRelay), every email waiting out a
+// backoff is made due now. Only
+// relay-wide failures count: a recipient's own 4xx (a greylisting mailbox,
+// a full one) keeps its backoff, or it would be retried with every batch.
+func (s *Sender) noteRelay(ctx context.Context, errs []error) {
+	sent, down := 0, false
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			sent++
+		case relayTrouble(err):
+			down = true
+		}
+	}
+	if sent == 0 {
+		s.relayDown = s.relayDown || down
+		return
+	}
+	if s.relayDown {
+		s.relayBack(ctx)
+	}
+}
+
+// probeRelay checks, at most every Probe, whether a relay found down
+// takes connections again.
+func (s *Sender) probeRelay(ctx context.Context) {
+	if !s.relayDown || time.Since(s.probed) < s.Probe {
+		return
+	}
+	s.probed = time.Now()
+	if err := s.Mail.Check(ctx); err != nil {
+		return
+	}
+	s.relayBack(ctx)
+}
+
+// relayBack makes every email backed off after a temporary failure due now.
+func (s *Sender) relayBack(ctx context.Context) {
+	s.relayDown = false
+	n, err := s.DB.RetryNow(context.WithoutCancel(ctx))
+	if err != nil {
+		// The backoff still sends them, only later.
+		s.Logger.Warn("outbox: the relay is back, but bringing the emails that failed meanwhile forward failed", "err", err)
+		return
+	}
+	if n > 0 {
+		s.Logger.Info("outbox: the relay is back; emails that failed meanwhile are due now", "emails", n)
+	}
+}
+
+// relayTrouble says whether a temporary failure was the relay's rather
+// than one recipient's: no reply at all (refused, timed out, dropped), 421
+// (the service is closing), or a temporary failure to sign in or to get
+// an OAuth token.
+func relayTrouble(err error) bool {
+	if tgmail.IsPermanent(err) || errors.Is(err, errLeaseLost) {
+		return false
+	}
+	// Sign-in failures arrive wrapped in a SendError with the AUTH reply's
+	// code, so they are looked for first.
+	var ae *tgmail.AuthError
+	if errors.As(err, &ae) {
+		return ae.Temporary
+	}
+	var te *tgmail.TokenError
+	if errors.As(err, &te) {
+		return te.Temporary
+	}
+	var se *tgmail.SendError
+	if errors.As(err, &se) {
+		return se.Code == 0 || se.Code == 421
+	}
+	return false
 }
 
 // sleep waits d or until ctx ends.

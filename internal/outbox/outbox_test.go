@@ -2,6 +2,7 @@ package outbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -217,6 +218,108 @@ func TestTemporaryThenSuccess(t *testing.T) {
 	rows, _ := db.CaseEmails(context.Background(), "k3m9x2p4qa")
 	if rows[0].State != "sent" || rows[0].Attempts != 3 {
 		t.Errorf("state %s after %d attempts, want sent after 3", rows[0].State, rows[0].Attempts)
+	}
+}
+
+// TestRelayBackBringsBackedOffEmailsForward: emails that failed while the
+// relay was unreachable wait out a backoff (here an hour); the first email
+// the relay takes once it is back makes them due, and they go at once.
+func TestRelayBackBringsBackedOffEmailsForward(t *testing.T) {
+	db := newDB(t)
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens: connection refused
+	smtp := startSMTP(t, "127.0.0.1:0")
+	s := newSender(t, db, smtp, "a")
+	s.RetryBase, s.RetryMax = time.Hour, time.Hour
+	host, port, _ := net.SplitHostPort(addr)
+	p, _ := strconv.Atoi(port)
+	down, err := tgmail.NewSender(tgmail.Config{Host: host, Port: p, TLSMode: "starttls", Auth: "plain", Username: "tg", Password: "secret",
+		From: "throughgate@pvi.example.org", RootCAs: smtp.CertPool(), Timeout: time.Second}, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Mail = down
+	enqueue(t, db, 5)
+	if n, err := s.SendOnce(context.Background()); n != 5 || err != nil {
+		t.Fatalf("claimed %d (%v), want 5", n, err)
+	}
+	if n, _ := s.SendOnce(context.Background()); n != 0 || pending(t, db) != 5 {
+		t.Fatalf("while down: claimed %d again, %d pending; want 0 and 5 backed off", n, pending(t, db))
+	}
+
+	back := startSMTP(t, addr)
+	s.Mail = newSender(t, db, back, "a").Mail
+	enqueue(t, db, 6) // the five again (already there) and a new one, due now
+	drain(t, s, 10*time.Second)
+	if n := len(back.Messages()); n != 6 {
+		t.Errorf("%d delivered after the relay came back, want 6", n)
+	}
+	for id, n := range perMessageID(back) {
+		if n != 1 {
+			t.Errorf("%s delivered %d times", id, n)
+		}
+	}
+}
+
+// TestRelayBackIsNoticedWithNothingDue: when every email is backed off, a
+// sender that found the relay down probes it, and the probe it answers
+// brings them forward — no new email needed to find the relay back.
+func TestRelayBackIsNoticedWithNothingDue(t *testing.T) {
+	db := newDB(t)
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	smtp := startSMTP(t, "127.0.0.1:0")
+	s := newSender(t, db, smtp, "a")
+	s.RetryBase, s.RetryMax, s.Probe = time.Hour, time.Hour, 100*time.Millisecond
+	host, port, _ := net.SplitHostPort(addr)
+	p, _ := strconv.Atoi(port)
+	down, err := tgmail.NewSender(tgmail.Config{Host: host, Port: p, TLSMode: "starttls", Auth: "plain", Username: "tg", Password: "secret",
+		From: "throughgate@pvi.example.org", RootCAs: smtp.CertPool(), Timeout: time.Second}, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Mail = down
+	enqueue(t, db, 3)
+	if n, _ := s.SendOnce(context.Background()); n != 3 {
+		t.Fatalf("claimed %d, want 3", n)
+	}
+	time.Sleep(150 * time.Millisecond)
+	if n, _ := s.SendOnce(context.Background()); n != 0 || pending(t, db) != 3 { // probes a relay still down
+		t.Fatalf("while down: claimed %d, %d pending; want 0 and 3 backed off", n, pending(t, db))
+	}
+
+	back := startSMTP(t, addr)
+	s.Mail = newSender(t, db, back, "a").Mail
+	drain(t, s, 5*time.Second)
+	if n := len(back.Messages()); n != 3 {
+		t.Errorf("%d delivered after the relay came back, want 3", n)
+	}
+}
+
+// TestRecipientsTemporaryFailureKeepsItsBackoff: a 4xx for one recipient
+// (a greylisting or full mailbox) is not the relay failing, so the emails
+// the relay takes meanwhile do not bring that one forward.
+func TestRecipientsTemporaryFailureKeepsItsBackoff(t *testing.T) {
+	db := newDB(t)
+	smtp := startSMTP(t, "127.0.0.1:0")
+	s := newSender(t, db, smtp, "a")
+	s.RetryBase, s.RetryMax = time.Hour, time.Hour
+	smtp.FailNext(1, 451, "mailbox busy, try later")
+	enqueue(t, db, 2)
+	if n, err := s.SendOnce(context.Background()); n != 2 || err != nil {
+		t.Fatalf("claimed %d (%v), want 2", n, err)
+	}
+	enqueue(t, db, 3)
+	if n, err := s.SendOnce(context.Background()); n != 1 || err != nil {
+		t.Fatalf("claimed %d (%v), want the new one only", n, err)
+	}
+	if n, _ := s.SendOnce(context.Background()); n != 0 {
+		t.Errorf("the email a recipient deferred was claimed again before its backoff")
+	}
+	if got := states(t, db); got["sent"] != 2 || got["pending"] != 1 {
+		t.Errorf("states %v, want 2 sent and 1 pending", got)
 	}
 }
 
@@ -488,5 +591,28 @@ func BenchmarkSend(b *testing.B) {
 				b.Fatalf("%d delivered, want %d", n, b.N)
 			}
 		})
+	}
+}
+
+// Which temporary failures are the relay's (and bring the backed-off
+// emails forward once it takes mail again) and which one recipient's.
+func TestRelayTrouble(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"refused, no reply", &tgmail.SendError{Err: errors.New("connect: connection refused")}, true},
+		{"421 closing", &tgmail.SendError{Code: 421, Err: errors.New("421 service not available")}, true},
+		{"temporary sign-in failure", &tgmail.SendError{Code: 454, Err: &tgmail.AuthError{Code: 454, Temporary: true}}, true},
+		{"sign-in refused for good", &tgmail.SendError{Code: 535, Permanent: true, Err: &tgmail.AuthError{Code: 535}}, false},
+		{"mailbox busy", &tgmail.SendError{Code: 451, Err: errors.New("451 try later")}, false},
+		{"mailbox full", &tgmail.SendError{Code: 452, Err: errors.New("452 full")}, false},
+		{"no such mailbox", &tgmail.SendError{Code: 550, Permanent: true, Err: errors.New("550 no such user")}, false},
+		{"lease lost", &tgmail.SendError{Err: errLeaseLost}, false},
+	} {
+		if got := relayTrouble(c.err); got != c.want {
+			t.Errorf("%s: relayTrouble = %v, want %v", c.name, got, c.want)
+		}
 	}
 }
