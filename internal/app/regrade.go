@@ -21,7 +21,8 @@ const regradeEvery = time.Minute
 // each batch locks its cases, and the others skip them. It also counts the
 // overdue steps at the latest Monday's midnight once it has passed
 // (postgres.DB.CountOverdueAt): the board's weekly chart ends its weeks
-// then, and a count taken here is one the first view need not take.
+// then, and a count taken here is one the first view need not take. And
+// it compacts the board's summary counts (postgres.DB.CompactBoardCounts).
 func StartRegrader(db *postgres.DB, logger *slog.Logger) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -46,6 +47,12 @@ func StartRegrader(db *postgres.DB, logger *slog.Logger) (stop func()) {
 			}
 			if total > 0 {
 				logger.Info("board re-graded", "cases", total)
+			}
+			// The saves and re-gradings since the last tick added delta rows
+			// to the board's counts; fold them in so the summary stays a sum
+			// of about one row per key. One worker compacts, the others skip.
+			if _, err := db.CompactBoardCounts(ctx); err != nil && ctx.Err() == nil {
+				logger.Error("compacting the board's counts", "err", err)
 			}
 			if err := db.CountOverdueAt(ctx, lastMonday(time.Now())); err != nil && ctx.Err() == nil {
 				logger.Error("counting the overdue steps for the board's chart", "err", err)

@@ -15,10 +15,17 @@ import (
 // syntheticCases opens n cases on the morning of opened, with release
 // dates spread over a year either side so the board holds every kind of
 // line: overdue before release, graced, released, no release date.
-func syntheticCases(t *testing.T, n int, opened time.Time) []postgres.SyntheticCase {
+func syntheticCases(t testing.TB, n int, opened time.Time) []postgres.SyntheticCase {
+	t.Helper()
+	return syntheticRange(t, 0, n, opened)
+}
+
+// syntheticRange is cases from to to-1 of syntheticCases, for loading many
+// in batches.
+func syntheticRange(t testing.TB, from, to int, opened time.Time) []postgres.SyntheticCase {
 	t.Helper()
 	var out []postgres.SyntheticCase
-	for i := range n {
+	for i := from; i < to; i++ {
 		dates := resettlement.ReleaseDates{CRD: resettlement.DateOf(opened).AddDays(i*7%400 - 60)}
 		if i%9 == 0 {
 			dates = resettlement.ReleaseDates{}

@@ -20,7 +20,8 @@ type SyntheticCase struct {
 	Stalled bool
 }
 
-// LoadSynthetic bulk-inserts cases and their steps in one transaction.
+// LoadSynthetic bulk-inserts cases, their steps and their board lines (and
+// the lines' counts) in one transaction.
 func (db *DB) LoadSynthetic(ctx context.Context, cases []SyntheticCase) error {
 	caseRows := make([][]any, 0, len(cases))
 	var stepRows, lineRows [][]any
@@ -52,7 +53,7 @@ func (db *DB) LoadSynthetic(ctx context.Context, cases []SyntheticCase) error {
 		}
 		lineRows = append(lineRows, boardLineRows(c, now)...)
 	}
-	return pgx.BeginFunc(ctx, db.q, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, db.q, func(tx pgx.Tx) error {
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"cases"}, []string{"id", "prison_number", "booking", "given_name",
 			"family_name", "date_of_birth", "local_authority", "opened_by", "version", "establishment", "team_id", "owner_id",
 			"stage", "stalled", "next_due", "release_day", "received_on", "last_progress", "opened_at", "state"}, pgx.CopyFromRows(caseRows)); err != nil {
@@ -64,7 +65,19 @@ func (db *DB) LoadSynthetic(ctx context.Context, cases []SyntheticCase) error {
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"board_lines"}, boardLineColumns, pgx.CopyFromRows(lineRows)); err != nil {
 			return err
 		}
+		// The cases are new: their lines' counts are all additions.
+		counts := countDeltas{}
+		counts.addLineRows(lineRows, 1)
+		if err := counts.write(ctx, tx); err != nil {
+			return err
+		}
 		_, err := tx.Exec(ctx, "analyze cases; analyze steps; analyze board_lines")
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	// Loads come in batches: fold each batch's deltas in, as the re-grader would.
+	_, err = db.CompactBoardCounts(ctx)
+	return err
 }

@@ -97,10 +97,28 @@ func (db *DB) CaseOpenedBy(ctx context.Context, requestID string) (string, error
 
 // DeleteUnstartedCase removes a case whose workflow never started, so a
 // failed open leaves nothing behind to block a retry.
+//
+// Its board lines go first through replaceBoardLines, so that their counts
+// go with them, rather than by the foreign key's cascade. The case's row
+// stays locked from the check to the delete: a save (version) or a note
+// (the foreign key's share lock) waits, so the check still holds.
 func (db *DB) DeleteUnstartedCase(ctx context.Context, id string) error {
-	_, err := db.q.Exec(ctx, `delete from cases where id = $1 and version = 0
-		and not exists (select 1 from notes where case_id = $1)`, id)
-	return err
+	return pgx.BeginFunc(ctx, db.q, func(tx pgx.Tx) error {
+		var found bool
+		err := tx.QueryRow(ctx, `select true from cases where id = $1 and version = 0
+			and not exists (select 1 from notes where case_id = $1) for update`, id).Scan(&found)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := replaceBoardLines(ctx, tx, []string{id}, nil); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `delete from cases where id = $1`, id)
+		return err
+	})
 }
 
 // SaveCase writes a projection. Projections can arrive out of order (two
@@ -367,9 +385,11 @@ func (db *DB) ListCases(ctx context.Context, f CaseFilter) ([]CaseSummary, *List
 		add(not+"exists (select 1 from steps s where s.case_id = c.id and s.status in "+openStatuses+" and s.due < ?)", f.Now)
 	}
 	if f.ReleaseWithin != nil {
+		// On the list's order expression, so the range is an index range
+		// (a case with no release day is never within it either way).
 		today := resettlement.DateOf(f.Now)
-		add("c.release_day >= ?", date(today))
-		add("c.release_day <= ?", date(today.AddDays(*f.ReleaseWithin)))
+		add("coalesce(c.release_day, '"+noRelease+"'::date) >= ?", date(today))
+		add("coalesce(c.release_day, '"+noRelease+"'::date) <= ?", date(today.AddDays(*f.ReleaseWithin)))
 	}
 	if q := strings.TrimSpace(f.Q); q != "" {
 		if up := strings.ToUpper(q); isPrisonNumber(up) {
