@@ -34,7 +34,7 @@ func TestQuickRun(t *testing.T) {
 	}
 	want := map[string][]string{
 		"board":    {"board, first page", "board summary", "case list, first page", "search, by name", "case page with its live state", "422"},
-		"onboard":  {"POST /api/v1/cases to workflow asleep", "bulk path"},
+		"onboard":  {"POST /api/v1/cases to workflow asleep", "bulk path: import", "bulk path: dry run"},
 		"caseload": {"RSS with", "RSS after a restart", "PostgreSQL data directory", "emails handed to SMTP", "lateness p99"},
 		"temporal": {"cases as workflows, until each sleeps", "RSS, Temporal server (cmd/server)", "RSS, throughgate worker", "PSS, PostgreSQL", "database size", "board, first page"},
 	}
