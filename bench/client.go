@@ -25,42 +25,31 @@ func newAPIClient(base, token string, conns int) *apiClient {
 // do sends a request (body marshalled to JSON unless nil) and returns the
 // status and body.
 func (c *apiClient) do(method, path string, body any, header map[string]string) (int, []byte, error) {
+	if body == nil {
+		return c.doRaw(method, path, "", nil, header)
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		return 0, nil, err
+	}
+	return c.doRaw(method, path, "application/json", b, header)
+}
+
+// doRaw sends a body as it is, with its content type ("" and a nil body:
+// none).
+func (c *apiClient) doRaw(method, path, contentType string, body []byte, header map[string]string) (int, []byte, error) {
 	var rd io.Reader
 	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return 0, nil, err
-		}
-		rd = bytes.NewReader(b)
+		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequest(method, c.base+path, rd)
 	if err != nil {
 		return 0, nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, b, err
-}
-
-// doRaw sends a body as it is, with its content type.
-func (c *apiClient) doRaw(method, path, contentType string, body []byte, header map[string]string) (int, []byte, error) {
-	req, err := http.NewRequest(method, c.base+path, bytes.NewReader(body))
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Content-Type", contentType)
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}

@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/tern/v2/migrate"
 
 	"github.com/throughgate/throughgate/internal/postgres"
 	"github.com/throughgate/throughgate/internal/postgres/pgtest"
@@ -249,23 +247,8 @@ func TestAuditTextCannotForgeLines(t *testing.T) {
 // Rows written before the chain existed (migration 011) are chained by
 // it, in id order, and the rows after follow on.
 func TestMigrationChainsEarlierRows(t *testing.T) {
-	ownerURL, appURL := pgtest.Empty(t)
+	conn, ownerURL, appURL := migratedTo(t, 10)
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, ownerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	m, err := migrate.NewMigrator(ctx, conn, "schema_version")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.LoadMigrations(os.DirFS("migrations")); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.MigrateTo(ctx, 10); err != nil {
-		t.Fatal(err)
-	}
 	for i := range 4 {
 		if _, err := conn.Exec(ctx, `insert into audit (at, actor, action, case_id, detail) values (now() - make_interval(days => $1), 'officer-1', 'case.view', nullif($2, ''), 'before')`,
 			10-i, map[bool]string{true: "abc"}[i%2 == 0]); err != nil {

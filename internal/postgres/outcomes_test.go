@@ -3,12 +3,8 @@ package postgres_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/tern/v2/migrate"
 
 	"github.com/throughgate/throughgate/internal/postgres"
 	"github.com/throughgate/throughgate/internal/postgres/pgtest"
@@ -178,23 +174,8 @@ func show[T any](v *T) string {
 // Cases saved before migration 018 are counted by it as the report counted
 // them from their state: the released ones, with their closure's outcomes.
 func TestOutcomesMigrationBackfills(t *testing.T) {
-	ownerURL, appURL := pgtest.Empty(t)
+	conn, ownerURL, appURL := migratedTo(t, 17)
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, ownerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	m, err := migrate.NewMigrator(ctx, conn, "schema_version")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.LoadMigrations(os.DirFS("migrations")); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.MigrateTo(ctx, 17); err != nil {
-		t.Fatal(err)
-	}
 	for _, c := range []struct {
 		id, releaseStatus, state string
 		releaseDay               string
