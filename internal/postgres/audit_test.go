@@ -255,19 +255,7 @@ func TestMigrationChainsEarlierRows(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	owner, err := postgres.Open(ctx, ownerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer owner.Close()
-	if _, _, err := owner.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	db, err := postgres.Open(ctx, appURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := migrateRest(t, ownerURL, appURL)
 	audit(t, db, 2)
 	v := verify(t, db)
 	if !v.OK() || v.Rows != 6 || v.LastID != 6 {

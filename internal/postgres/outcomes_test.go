@@ -197,19 +197,7 @@ func TestOutcomesMigrationBackfills(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	owner, err := postgres.Open(ctx, ownerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer owner.Close()
-	if _, _, err := owner.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	db, err := postgres.Open(ctx, appURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := migrateRest(t, ownerURL, appURL)
 	rows, err := db.Outcomes(ctx, postgres.OutcomeFilter{Scope: postgres.Scope{All: true},
 		From: time.Date(2025, 12, 1, 12, 0, 0, 0, time.UTC), To: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)})
 	if err != nil {
