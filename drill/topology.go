@@ -163,14 +163,21 @@ func Start(ctx context.Context, opts Options) (_ *Topology, err error) {
 			return nil, err
 		}
 	}
-	workerOps := make([]int, opts.Workers)
-	for i := range workerOps {
-		if workerOps[i], err = freePort(); err != nil {
-			return nil, err
-		}
-	}
+	// The relay holds its port from here on; the workers' ports are free
+	// now and chosen apart from it and from each other (a port just
+	// released may be handed out again at once).
 	if t.Relay, err = StartRelay(t.Dir); err != nil {
 		return nil, err
+	}
+	taken := map[int]bool{t.Relay.Port: true}
+	workerOps := make([]int, opts.Workers)
+	for i := range workerOps {
+		for workerOps[i] == 0 || taken[workerOps[i]] {
+			if workerOps[i], err = freePort(); err != nil {
+				return nil, err
+			}
+		}
+		taken[workerOps[i]] = true
 	}
 	t.PGPort = ports["postgres"]
 	t.APIURL = fmt.Sprintf("http://127.0.0.1:%d", ports["api"])
