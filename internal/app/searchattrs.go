@@ -11,6 +11,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/throughgate/throughgate/workflows"
@@ -49,11 +50,19 @@ func RegisterSearchAttributes(ctx context.Context, c client.Client, namespace st
 	if _, err := ops.AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{Namespace: namespace, SearchAttributes: missing}); err != nil {
 		return fmt.Errorf("registering search attributes %v on namespace %q: %w", slices.Sorted(maps.Keys(missing)), namespace, err)
 	}
-	// Check rather than trust: the frontend answers before every service has
-	// seen the new attributes.
-	for range 30 {
+	// Check rather than trust. The store lists the attributes at once, but
+	// the frontend checks a workflow's attributes against its own cache of
+	// the namespace, which sees them only at its next refresh (10 s by
+	// default): a case opened in between failed ("Namespace throughgate has
+	// no mapping defined for search attribute TgEstablishment"). So wait
+	// until the store lists them and a query that names them is accepted.
+	probe := fmt.Sprintf("%s IS NOT NULL", slices.Sorted(maps.Keys(missing))[0])
+	for range 60 {
 		resp, err := ops.ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
 		if err == nil && hasAll(resp.GetCustomAttributes(), missing) {
+			_, err = c.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: namespace, Query: probe})
+		}
+		if err == nil {
 			logger.Info("search attributes registered", "namespace", namespace, "added", slices.Sorted(maps.Keys(missing)))
 			return nil
 		}
@@ -63,7 +72,7 @@ func RegisterSearchAttributes(ctx context.Context, c client.Client, namespace st
 			return ctx.Err()
 		}
 	}
-	return errors.New("the search attributes were added but Temporal does not list them yet; run migrate again")
+	return errors.New("the search attributes were added but Temporal's frontend does not accept them yet after a minute; run migrate again")
 }
 
 func hasAll(have, want map[string]enumspb.IndexedValueType) bool {
