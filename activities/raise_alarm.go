@@ -86,7 +86,7 @@ func alertEmail(in workflows.AlarmInput, baseURL string) mail.Alert {
 // enqueue writes one outbox row per recipient, less those who turned this
 // kind of email off.
 func (a *Activities) enqueue(ctx context.Context, caseID, key, kind, template string, data mail.Alert, to []recipient) (workflows.AlarmResult, error) {
-	var res workflows.AlarmResult
+	res := workflows.AlarmResult{Alarm: key}
 	for _, r := range to {
 		if slices.Contains(r.muted, kind) {
 			continue

@@ -285,8 +285,12 @@ func (t *Topology) CaughtUp(ctx context.Context, ids []string, slack time.Durati
 	return true
 }
 
+// localActivityMarker names the marker the SDK records for a local activity.
+const localActivityMarker = "LocalActivity"
+
 // RaisedAlarms reads the keys of every alarm the case's workflow raised
-// (a RaiseAlarm activity scheduled) from its history, across every run.
+// (a RaiseAlarm activity scheduled, or run locally) from its history,
+// across every run.
 func (t *Topology) RaisedAlarms(ctx context.Context, id string) (map[string]bool, error) {
 	keys := map[string]bool{}
 	dc := t.DataConverter
@@ -302,15 +306,30 @@ func (t *Topology) RaisedAlarms(ctx context.Context, id string) (map[string]bool
 			if a := e.GetWorkflowExecutionStartedEventAttributes(); a != nil {
 				prev = a.GetContinuedExecutionRunId()
 			}
-			a := e.GetActivityTaskScheduledEventAttributes()
-			if a == nil || a.GetActivityType().GetName() != workflows.ActivityRaiseAlarm {
-				continue
+			if a := e.GetActivityTaskScheduledEventAttributes(); a.GetActivityType().GetName() == workflows.ActivityRaiseAlarm {
+				var in workflows.AlarmInput
+				if err := dc.FromPayloads(a.GetInput(), &in); err != nil {
+					return nil, err
+				}
+				keys[in.Alarm.Key] = true
 			}
-			var in workflows.AlarmInput
-			if err := dc.FromPayloads(a.GetInput(), &in); err != nil {
-				return nil, err
+			// A case started since its activities became local records each
+			// as a marker: the activity's type in "data", its result (which
+			// names the alarm) in "result".
+			if m := e.GetMarkerRecordedEventAttributes(); m.GetMarkerName() == localActivityMarker {
+				var data struct{ ActivityType string }
+				if err := dc.FromPayloads(m.GetDetails()["data"], &data); err != nil {
+					return nil, err
+				}
+				if data.ActivityType != workflows.ActivityRaiseAlarm {
+					continue
+				}
+				var res workflows.AlarmResult
+				if err := dc.FromPayloads(m.GetDetails()["result"], &res); err != nil {
+					return nil, err
+				}
+				keys[res.Alarm] = true
 			}
-			keys[in.Alarm.Key] = true
 		}
 		if prev == "" {
 			return keys, nil

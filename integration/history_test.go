@@ -18,7 +18,9 @@ import (
 
 // keepHistory fetches a case workflow's history from the real server and
 // returns its length. With THROUGHGATE_KEEP_HISTORIES=1 it also writes it to
-// workflows/testdata/histories, where the replay test reads it: run
+// workflows/testdata/histories, where the replay test reads it. It fails
+// the test if the history shows a case activity run as an ordinary activity:
+// a case started now runs them locally (workflows.ReleaseCase's run). Run
 //
 //	THROUGHGATE_KEEP_HISTORIES=1 go test ./integration -run Reminder
 //
@@ -55,6 +57,21 @@ func keepHistory(t *testing.T, d *devstack.Dev, caseID, name string) int {
 			t.Fatal(err)
 		}
 		t.Logf("kept %s", path)
+	}
+	local := 0
+	for _, e := range h.Events {
+		switch e.GetEventType() {
+		case enums.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+			t.Errorf("%s: event %d schedules activity %s: a case's activities run locally", name, e.GetEventId(),
+				e.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName())
+		case enums.EVENT_TYPE_MARKER_RECORDED:
+			if e.GetMarkerRecordedEventAttributes().GetMarkerName() == "LocalActivity" {
+				local++
+			}
+		}
+	}
+	if local == 0 {
+		t.Errorf("%s: no local activity in %d events", name, len(h.Events))
 	}
 	return len(h.Events)
 }

@@ -40,6 +40,9 @@ type AlarmInput struct {
 
 // AlarmResult says what was written, for the workflow's logs and tests.
 type AlarmResult struct {
+	// Alarm is the key of the alarm raised: a local activity's input is not
+	// in the history, so this is where a reader of it finds which it was.
+	Alarm      string   `json:"alarm,omitempty"`
 	Recipients []string `json:"recipients"` // staff or team ids told
 	Written    int      `json:"written"`    // new outbox rows (0 when raised before)
 }

@@ -32,6 +32,7 @@ type Input struct {
 // the workflow issues, so histories recorded before it still replay.
 const (
 	changeUpdateWaitsWithoutTimer = "update-waits-without-timer"
+	changeLocalActivities         = "case-activities-local"
 )
 
 // caseActivityTimeout is each attempt's limit for a case's activities.
@@ -84,6 +85,8 @@ type releaseCase struct {
 	notices      []TransferNotice
 	attrs        *attrValues // last upserted
 	logger       log.Logger
+	// local runs the case's activities as local activities (see run).
+	local bool
 	// cause is the tracing span of the earliest update not yet saved (nil:
 	// none, or tracing off). The main loop schedules the activities that
 	// update causes, so without it their spans would join the trace that
@@ -231,10 +234,17 @@ func (w *releaseCase) run(ctx workflow.Context) (Result, error) {
 	// short and the retry starts within seconds, not half a minute. They are
 	// idempotent, so an attempt cut off while merely slow costs nothing.
 	// (Timeouts are not among what replay compares: no GetVersion.)
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: caseActivityTimeout,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
-	})
+	retry := &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute}
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: caseActivityTimeout, RetryPolicy: retry})
+	ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: caseActivityTimeout, RetryPolicy: retry})
+	// Version 1 runs them as local activities, in the workflow task that
+	// asks for them: the server then records one marker for each instead of
+	// an activity task's three events and a second workflow task to take its
+	// result, and stores no copy of their input. That work was most of the
+	// Temporal server's processor time per opening and per alarm (README,
+	// Performance). A worker killed during one is noticed when its workflow
+	// task times out (10 s) and another worker replays and runs it again.
+	w.local = workflow.GetVersion(ctx, changeLocalActivities, workflow.DefaultVersion, 1) == 1
 	for {
 		if err := w.raiseDue(ctx); err != nil {
 			return Result{}, err
@@ -279,6 +289,16 @@ func (w *releaseCase) traced(ctx workflow.Context) workflow.Context {
 		return ctx
 	}
 	return workflow.WithValue(ctx, SpanKey{}, w.cause)
+}
+
+// execute runs one of the case's activities, local or not (see run), in
+// the trace of the update that caused it.
+func (w *releaseCase) execute(ctx workflow.Context, activity string, in any) workflow.Future {
+	ctx = w.traced(ctx)
+	if w.local {
+		return workflow.ExecuteLocalActivity(ctx, activity, in)
+	}
+	return workflow.ExecuteActivity(ctx, activity, in)
 }
 
 // changed reports whether anything is waiting for the main loop.
@@ -330,7 +350,7 @@ func (w *releaseCase) raiseDue(ctx workflow.Context) error {
 			in.Unassigned = w.c.Unassigned()
 		}
 		var res AlarmResult
-		if err := workflow.ExecuteActivity(w.traced(ctx), ActivityRaiseAlarm, in).Get(ctx, &res); err != nil {
+		if err := w.execute(ctx, ActivityRaiseAlarm, in).Get(ctx, &res); err != nil {
 			return err
 		}
 		w.logger.Info("alarm raised", "alarm", a.Key, "kind", a.Kind, "level", a.Level, "recipients", len(res.Recipients))
@@ -342,7 +362,7 @@ func (w *releaseCase) raiseDue(ctx workflow.Context) error {
 func (w *releaseCase) sendNotices(ctx workflow.Context) error {
 	for len(w.notices) > 0 {
 		n := w.notices[0]
-		if err := workflow.ExecuteActivity(w.traced(ctx), ActivityNotifyTransfer, n).Get(ctx, nil); err != nil {
+		if err := w.execute(ctx, ActivityNotifyTransfer, n).Get(ctx, nil); err != nil {
 			return err
 		}
 		w.notices = w.notices[1:]
@@ -360,7 +380,7 @@ func (w *releaseCase) save(ctx workflow.Context) error {
 			p.NextDue = next
 		}
 		version, seq := w.c.Version, w.c.EventSeq
-		if err := workflow.ExecuteActivity(w.traced(ctx), ActivitySaveCase, p).Get(ctx, nil); err != nil {
+		if err := w.execute(ctx, ActivitySaveCase, p).Get(ctx, nil); err != nil {
 			return err
 		}
 		w.savedVersion, w.savedSeq = version, seq

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -20,8 +21,21 @@ import (
 // buildNote ends `throughgate version`'s line.
 const buildNote = ", with the dev stack"
 
+// devMemoryLimit is the soft limit on the Go runtime's memory in
+// throughgate dev, unless GOMEMLIMIT sets another. The process holds the
+// embedded Temporal server, the worker and the API; their caches are bounded
+// (README, "Memory"), but between collections the heap may grow to twice
+// what is live (GOGC=100), and more when work arrives all at once, as at the
+// 09:00 peak. Near the limit the collector runs sooner instead, at the cost
+// of processor time (Go caps it at half the processor); it is a soft limit,
+// never an out-of-memory error.
+const devMemoryLimit = 768 << 20
+
 func runDev(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	start := time.Now()
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(devMemoryLimit)
+	}
 	d, err := devstack.Start(ctx, cfg, logger)
 	if err != nil {
 		return err

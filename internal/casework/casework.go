@@ -209,6 +209,12 @@ func (s *Service) startCase(ctx context.Context, open resettlement.OpenCase, now
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.AttrEstablishment.ValueSet(open.Establishment), workflows.AttrTeam.ValueSet(open.Team)),
+		// Where a worker shares this client (throughgate dev, and the
+		// import's batches, which run in the worker), the server hands the
+		// case's first workflow task back in its answer to the start, for
+		// that worker to run at once, rather than through a task queue.
+		// Elsewhere the SDK does not ask for it.
+		EnableEagerStart: true,
 	}, workflows.ReleaseCase, workflows.Input{Open: &open, OpenedAt: now})
 	return err
 }
