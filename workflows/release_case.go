@@ -85,8 +85,8 @@ type releaseCase struct {
 	notices      []TransferNotice
 	attrs        *attrValues // last upserted
 	logger       log.Logger
-	// local runs the case's activities as local activities (see run).
-	local bool
+	// version is this run's version of changeLocalActivities (see run).
+	version workflow.Version
 	// cause is the tracing span of the earliest update not yet saved (nil:
 	// none, or tracing off). The main loop schedules the activities that
 	// update causes, so without it their spans would join the trace that
@@ -244,7 +244,12 @@ func (w *releaseCase) run(ctx workflow.Context) (Result, error) {
 	// Temporal server's processor time per opening and per alarm (README,
 	// Performance). A worker killed during one is noticed when its workflow
 	// task times out (10 s) and another worker replays and runs it again.
-	w.local = workflow.GetVersion(ctx, changeLocalActivities, workflow.DefaultVersion, 1) == 1
+	//
+	// Version 2 also takes the search attributes the case started with
+	// (StartAttributes, or those a continued run carries over) as its first
+	// upsert when they are what it would set: each upsert is a rewrite of
+	// the case's visibility row, with its seventy-odd indexes.
+	w.version = workflow.GetVersion(ctx, changeLocalActivities, workflow.DefaultVersion, 2)
 	for {
 		if err := w.raiseDue(ctx); err != nil {
 			return Result{}, err
@@ -295,7 +300,7 @@ func (w *releaseCase) traced(ctx workflow.Context) workflow.Context {
 // the trace of the update that caused it.
 func (w *releaseCase) execute(ctx workflow.Context, activity string, in any) workflow.Future {
 	ctx = w.traced(ctx)
-	if w.local {
+	if w.version >= 1 {
 		return workflow.ExecuteLocalActivity(ctx, activity, in)
 	}
 	return workflow.ExecuteActivity(ctx, activity, in)
@@ -407,21 +412,37 @@ type attrValues struct {
 	release                    resettlement.Date
 }
 
-// upsertAttributes keeps the case's search attributes current.
-func (w *releaseCase) upsertAttributes(ctx workflow.Context) error {
-	now := workflow.Now(ctx)
-	v := attrValues{establishment: w.c.Establishment, team: w.c.Team, stage: string(w.c.Stage(now)),
-		level: int64(w.c.EscalationLevel(now)), stalled: w.c.Stalled(now)}
-	next, hasNext := w.c.NextDue()
-	if hasNext {
+// attrsOf is what case c's search attributes say at now.
+func attrsOf(c *resettlement.Case, now time.Time) attrValues {
+	v := attrValues{establishment: c.Establishment, team: c.Team, stage: string(c.Stage(now)),
+		level: int64(c.EscalationLevel(now)), stalled: c.Stalled(now)}
+	if next, ok := c.NextDue(); ok {
 		v.nextDue = next.Unix()
 	}
-	v.release, _ = w.c.ReleaseDay()
-	if w.attrs != nil && *w.attrs == v {
-		return nil
+	v.release, _ = c.ReleaseDay()
+	return v
+}
+
+// attrsIn reads the values back from search attributes.
+func attrsIn(sa temporal.SearchAttributes) attrValues {
+	var v attrValues
+	v.establishment, _ = sa.GetKeyword(AttrEstablishment)
+	v.team, _ = sa.GetKeyword(AttrTeam)
+	v.stage, _ = sa.GetKeyword(AttrStage)
+	v.level, _ = sa.GetInt64(AttrEscalationLevel)
+	v.stalled, _ = sa.GetBool(AttrStalled)
+	if t, ok := sa.GetTime(AttrNextDue); ok {
+		v.nextDue = t.Unix()
 	}
-	w.attrs = &v
-	updates := []temporal.SearchAttributeUpdate{
+	if t, ok := sa.GetTime(AttrReleaseDate); ok {
+		v.release = resettlement.DateOf(t)
+	}
+	return v
+}
+
+// updates sets every attribute to v, unsetting those v has none for.
+func (v attrValues) updates() []temporal.SearchAttributeUpdate {
+	u := []temporal.SearchAttributeUpdate{
 		AttrEstablishment.ValueSet(v.establishment),
 		AttrTeam.ValueSet(v.team),
 		AttrStage.ValueSet(v.stage),
@@ -430,13 +451,33 @@ func (w *releaseCase) upsertAttributes(ctx workflow.Context) error {
 		AttrNextDue.ValueUnset(),
 		AttrReleaseDate.ValueUnset(),
 	}
-	if hasNext {
-		updates[5] = AttrNextDue.ValueSet(next)
+	if v.nextDue != 0 {
+		u[5] = AttrNextDue.ValueSet(time.Unix(v.nextDue, 0).UTC())
 	}
 	if !v.release.IsZero() {
-		updates[6] = AttrReleaseDate.ValueSet(v.release.At(0))
+		u[6] = AttrReleaseDate.ValueSet(v.release.At(0))
 	}
-	return workflow.UpsertTypedSearchAttributes(ctx, updates...)
+	return u
+}
+
+// StartAttributes are the search attributes to start case c's workflow
+// with, planned at now: what its first upsert would set, so that it need
+// not (see run).
+func StartAttributes(c *resettlement.Case, now time.Time) temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(attrsOf(c, now).updates()...)
+}
+
+// upsertAttributes keeps the case's search attributes current.
+func (w *releaseCase) upsertAttributes(ctx workflow.Context) error {
+	v := attrsOf(w.c, workflow.Now(ctx))
+	if w.attrs == nil && w.version >= 2 && attrsIn(workflow.GetTypedSearchAttributes(ctx)) == v {
+		w.attrs = &v // the run started with them
+	}
+	if w.attrs != nil && *w.attrs == v {
+		return nil
+	}
+	w.attrs = &v
+	return workflow.UpsertTypedSearchAttributes(ctx, v.updates()...)
 }
 
 // state builds the query answer.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -525,5 +526,51 @@ func TestContinueAsNewCarriesTheCase(t *testing.T) {
 	}
 	if s.Case == nil || s.Case.EventSeq != next.State.EventSeq {
 		t.Errorf("the new run lost events")
+	}
+}
+
+// TestStartAttributesSpareTheFirstUpsert: a case whose workflow starts with
+// StartAttributes (as casework starts every case) upserts nothing in its
+// first task; one started with only some of them upserts them all.
+func TestStartAttributesSpareTheFirstUpsert(t *testing.T) {
+	in := openInput(resettlement.ReleaseDates{CRD: resettlement.D(2027, 3, 10)}, "officer-1")
+	in.OpenedAt = start
+	planned, err := resettlement.Open(*in.Open, start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		attrs temporal.SearchAttributes
+		want  int
+	}{
+		{"every attribute", StartAttributes(planned, start), 0},
+		{"establishment and team only", temporal.NewSearchAttributes(AttrEstablishment.ValueSet("PVI"), AttrTeam.ValueSet("pvi-resettlement")), 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			if err := h.env.SetTypedSearchAttributesOnStart(tc.attrs); err != nil {
+				t.Fatal(err)
+			}
+			var first temporal.SearchAttributes
+			upserts := 0
+			h.env.OnUpsertTypedSearchAttributes(mock.Anything).Return(nil).Run(func(args mock.Arguments) {
+				if h.env.Now().Equal(start) {
+					upserts++
+					first = args.Get(0).(temporal.SearchAttributes)
+				}
+			})
+			h.at(start.Add(time.Minute), func() { h.env.CancelWorkflow() })
+			h.env.ExecuteWorkflow(ReleaseCase, in)
+			if upserts != tc.want {
+				t.Fatalf("%d upserts in the first task, want %d", upserts, tc.want)
+			}
+			if got, want := attrsIn(first), attrsOf(planned, start); tc.want == 1 && got != want {
+				t.Errorf("the first upsert set %+v, not what StartAttributes gives: %+v", got, want)
+			}
+			if len(h.saves) != 1 {
+				t.Errorf("%d saves in the first minute, want 1", len(h.saves))
+			}
+		})
 	}
 }

@@ -186,29 +186,32 @@ func (s *Service) open(ctx context.Context, r OpenRequest) (caseID string, creat
 	// first attempt died in between): starting with UseExisting covers both.
 	// Its answer is then this attempt's plan, which may differ from the
 	// running workflow's by the moment of planning; created is false.
-	if err = s.startCase(ctx, open, now); err != nil {
+	if planned, err = s.startCase(ctx, open, now); err != nil {
 		if created {
 			_ = s.DB.DeleteUnstartedCase(context.WithoutCancel(ctx), id)
 		}
 		return "", false, nil, fmt.Errorf("starting the case's workflow: %w", err)
 	}
-	if planned, err = resettlement.Open(open, now); err != nil {
-		return "", false, nil, err // Check accepted it: a fault
-	}
 	return id, created, planned, nil
 }
 
 // startCase starts the workflow of a case recorded in the read model,
-// planned at now; if it is running already (a retry), it is left alone.
-// The import's batches start their cases with it too.
-func (s *Service) startCase(ctx context.Context, open resettlement.OpenCase, now time.Time) error {
-	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+// planned at now, and returns the case as planned; if it is running already
+// (a retry), it is left alone. The import's batches start their cases with
+// it too.
+func (s *Service) startCase(ctx context.Context, open resettlement.OpenCase, now time.Time) (*resettlement.Case, error) {
+	planned, err := resettlement.Open(open, now)
+	if err != nil {
+		return nil, err // checked before it was recorded: a fault
+	}
+	_, err = s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       workflows.WorkflowID(open.CaseID),
 		TaskQueue:                workflows.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.AttrEstablishment.ValueSet(open.Establishment), workflows.AttrTeam.ValueSet(open.Team)),
+		// Every attribute, as the workflow would first set it: then it
+		// need not (workflows.StartAttributes).
+		TypedSearchAttributes: workflows.StartAttributes(planned, now),
 		// Where a worker shares this client (throughgate dev, and the
 		// import's batches, which run in the worker), the server hands the
 		// case's first workflow task back in its answer to the start, for
@@ -216,7 +219,10 @@ func (s *Service) startCase(ctx context.Context, open resettlement.OpenCase, now
 		// Elsewhere the SDK does not ask for it.
 		EnableEagerStart: true,
 	}, workflows.ReleaseCase, workflows.Input{Open: &open, OpenedAt: now})
-	return err
+	if err != nil {
+		return nil, err
+	}
+	return planned, nil
 }
 
 // domainCommand is any of the domain's commands on a case.
