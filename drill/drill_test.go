@@ -22,9 +22,8 @@ import (
 //
 //  1. A worker killed (kill -9) in the middle of an activity: its SaveCase
 //     is caught blocked in PostgreSQL, and the worker holding it is killed.
-//     The other worker must take the activity over (the case's activities
-//     are local: after the workflow task's 10 s timeout it replays the
-//     case and runs the save again) and the dead worker's outbox claims (after
+//     The other worker must take the activity over (after its 5 s
+//     start-to-close timeout) and the dead worker's outbox claims (after
 //     their 30 s lease).
 //  2. The SMTP relay stopped for DRILL_SMTP_OUTAGE (default 10m). On the
 //     fast ladder a working day is about 5 s, so ten minutes stand for

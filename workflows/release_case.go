@@ -32,7 +32,7 @@ type Input struct {
 // the workflow issues, so histories recorded before it still replay.
 const (
 	changeUpdateWaitsWithoutTimer = "update-waits-without-timer"
-	changeLocalActivities         = "case-activities-local"
+	changeLocalAlarms             = "raise-alarm-local"
 )
 
 // caseActivityTimeout is each attempt's limit for a case's activities.
@@ -85,7 +85,7 @@ type releaseCase struct {
 	notices      []TransferNotice
 	attrs        *attrValues // last upserted
 	logger       log.Logger
-	// version is this run's version of changeLocalActivities (see run).
+	// version is this run's version of changeLocalAlarms (see run).
 	version workflow.Version
 	// cause is the tracing span of the earliest update not yet saved (nil:
 	// none, or tracing off). The main loop schedules the activities that
@@ -237,19 +237,25 @@ func (w *releaseCase) run(ctx workflow.Context) (Result, error) {
 	retry := &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute}
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: caseActivityTimeout, RetryPolicy: retry})
 	ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: caseActivityTimeout, RetryPolicy: retry})
-	// Version 1 runs them as local activities, in the workflow task that
-	// asks for them: the server then records one marker for each instead of
+	// Version 1 raises alarms as local activities, in the workflow task
+	// that finds them due: the server records one marker for each instead of
 	// an activity task's three events and a second workflow task to take its
-	// result, and stores no copy of their input. That work was most of the
-	// Temporal server's processor time per opening and per alarm (README,
-	// Performance). A worker killed during one is noticed when its workflow
-	// task times out (10 s) and another worker replays and runs it again.
+	// result. That work was most of the Temporal server's processor time per
+	// alarm (README, Performance). Raising is idempotent (the outbox's key is
+	// case, alarm and recipient), so a workflow task that fails after raising
+	// and is retried, or a worker killed during one whose task times out
+	// (10 s) and is replayed elsewhere, sends nothing twice. SaveCase stays an
+	// ordinary activity: a retried task can apply the same updates in another
+	// order, and a save from the attempt that failed would then leave the
+	// read model with a case the workflow never had (TestContinueAsNewLosesNoUpdate
+	// found it). An ordinary activity runs only once the task that asked for
+	// it is in the history.
 	//
-	// Version 2 also takes the search attributes the case started with
+	// Version 1 also takes the search attributes the case started with
 	// (StartAttributes, or those a continued run carries over) as its first
 	// upsert when they are what it would set: each upsert is a rewrite of
 	// the case's visibility row, with its seventy-odd indexes.
-	w.version = workflow.GetVersion(ctx, changeLocalActivities, workflow.DefaultVersion, 2)
+	w.version = workflow.GetVersion(ctx, changeLocalAlarms, workflow.DefaultVersion, 1)
 	for {
 		if err := w.raiseDue(ctx); err != nil {
 			return Result{}, err
@@ -296,14 +302,14 @@ func (w *releaseCase) traced(ctx workflow.Context) workflow.Context {
 	return workflow.WithValue(ctx, SpanKey{}, w.cause)
 }
 
-// execute runs one of the case's activities, local or not (see run), in
-// the trace of the update that caused it.
-func (w *releaseCase) execute(ctx workflow.Context, activity string, in any) workflow.Future {
+// raise starts RaiseAlarm, local from version 1 (see run), in the trace of
+// the update that caused it.
+func (w *releaseCase) raise(ctx workflow.Context, in AlarmInput) workflow.Future {
 	ctx = w.traced(ctx)
 	if w.version >= 1 {
-		return workflow.ExecuteLocalActivity(ctx, activity, in)
+		return workflow.ExecuteLocalActivity(ctx, ActivityRaiseAlarm, in)
 	}
-	return workflow.ExecuteActivity(ctx, activity, in)
+	return workflow.ExecuteActivity(ctx, ActivityRaiseAlarm, in)
 }
 
 // changed reports whether anything is waiting for the main loop.
@@ -355,7 +361,7 @@ func (w *releaseCase) raiseDue(ctx workflow.Context) error {
 			in.Unassigned = w.c.Unassigned()
 		}
 		var res AlarmResult
-		if err := w.execute(ctx, ActivityRaiseAlarm, in).Get(ctx, &res); err != nil {
+		if err := w.raise(ctx, in).Get(ctx, &res); err != nil {
 			return err
 		}
 		w.logger.Info("alarm raised", "alarm", a.Key, "kind", a.Kind, "level", a.Level, "recipients", len(res.Recipients))
@@ -367,7 +373,7 @@ func (w *releaseCase) raiseDue(ctx workflow.Context) error {
 func (w *releaseCase) sendNotices(ctx workflow.Context) error {
 	for len(w.notices) > 0 {
 		n := w.notices[0]
-		if err := w.execute(ctx, ActivityNotifyTransfer, n).Get(ctx, nil); err != nil {
+		if err := workflow.ExecuteActivity(w.traced(ctx), ActivityNotifyTransfer, n).Get(ctx, nil); err != nil {
 			return err
 		}
 		w.notices = w.notices[1:]
@@ -385,7 +391,7 @@ func (w *releaseCase) save(ctx workflow.Context) error {
 			p.NextDue = next
 		}
 		version, seq := w.c.Version, w.c.EventSeq
-		if err := w.execute(ctx, ActivitySaveCase, p).Get(ctx, nil); err != nil {
+		if err := workflow.ExecuteActivity(w.traced(ctx), ActivitySaveCase, p).Get(ctx, nil); err != nil {
 			return err
 		}
 		w.savedVersion, w.savedSeq = version, seq
@@ -470,7 +476,7 @@ func StartAttributes(c *resettlement.Case, now time.Time) temporal.SearchAttribu
 // upsertAttributes keeps the case's search attributes current.
 func (w *releaseCase) upsertAttributes(ctx workflow.Context) error {
 	v := attrsOf(w.c, workflow.Now(ctx))
-	if w.attrs == nil && w.version >= 2 && attrsIn(workflow.GetTypedSearchAttributes(ctx)) == v {
+	if w.attrs == nil && w.version >= 1 && attrsIn(workflow.GetTypedSearchAttributes(ctx)) == v {
 		w.attrs = &v // the run started with them
 	}
 	if w.attrs != nil && *w.attrs == v {
