@@ -186,7 +186,7 @@ func (s *Service) open(ctx context.Context, r OpenRequest) (caseID string, creat
 	// first attempt died in between): starting with UseExisting covers both.
 	// Its answer is then this attempt's plan, which may differ from the
 	// running workflow's by the moment of planning; created is false.
-	if planned, err = s.startCase(ctx, open, now); err != nil {
+	if planned, err = s.startCase(ctx, open, now, true); err != nil {
 		if created {
 			_ = s.DB.DeleteUnstartedCase(context.WithoutCancel(ctx), id)
 		}
@@ -199,7 +199,15 @@ func (s *Service) open(ctx context.Context, r OpenRequest) (caseID string, creat
 // planned at now, and returns the case as planned; if it is running already
 // (a retry), it is left alone. The import's batches start their cases with
 // it too.
-func (s *Service) startCase(ctx context.Context, open resettlement.OpenCase, now time.Time) (*resettlement.Case, error) {
+//
+// With eager, where a worker shares this client (throughgate dev), the
+// server hands the case's first workflow task back in its answer to the
+// start, for that worker to run at once, rather than through a task queue;
+// elsewhere the SDK does not ask for it. Opening one case asks for it (28
+// to 44 cases a second through the API in the onboard benchmark); the
+// import's batches do not, as they run in the worker and started 16 at once
+// it halved their rate (36 to 19 cases a second).
+func (s *Service) startCase(ctx context.Context, open resettlement.OpenCase, now time.Time, eager bool) (*resettlement.Case, error) {
 	planned, err := resettlement.Open(open, now)
 	if err != nil {
 		return nil, err // checked before it was recorded: a fault
@@ -212,12 +220,7 @@ func (s *Service) startCase(ctx context.Context, open resettlement.OpenCase, now
 		// Every attribute, as the workflow would first set it: then it
 		// need not (workflows.StartAttributes).
 		TypedSearchAttributes: workflows.StartAttributes(planned, now),
-		// Where a worker shares this client (throughgate dev, and the
-		// import's batches, which run in the worker), the server hands the
-		// case's first workflow task back in its answer to the start, for
-		// that worker to run at once, rather than through a task queue.
-		// Elsewhere the SDK does not ask for it.
-		EnableEagerStart: true,
+		EnableEagerStart:      eager,
 	}, workflows.ReleaseCase, workflows.Input{Open: &open, OpenedAt: now})
 	if err != nil {
 		return nil, err
