@@ -13,8 +13,9 @@ import (
 )
 
 // LockCase holds a lock on a case's read-model row, so the next SaveCase
-// activity of its workflow blocks in PostgreSQL, in the middle of the
-// activity, until release is called. It is how the drill catches a worker
+// or RaiseAlarm (whose outbox rows refer to the case) of its workflow
+// blocks in PostgreSQL, in the middle of the activity, until release is
+// called. It is how the drill catches a worker
 // (or an update waiting on the save) in flight.
 func (t *Topology) LockCase(ctx context.Context, id string) (release func(), err error) {
 	tx, err := t.Pool.BeginTx(ctx, pgx.TxOptions{})
