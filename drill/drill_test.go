@@ -21,11 +21,11 @@ import (
 // each with cases in flight and their alarms firing on the fast ladder.
 //
 //  1. A worker killed (kill -9) in the middle of an activity: the case's
-//     next write (its SaveCase, or a RaiseAlarm run locally) is caught
-//     blocked in PostgreSQL, and the worker holding it is killed. The other
-//     worker must take the activity over (after SaveCase's 5 s
-//     start-to-close timeout, or for a local RaiseAlarm the workflow task's
-//     10 s) and the dead worker's outbox claims (after their 30 s lease).
+//     next write (its SaveCase or a RaiseAlarm, either of which may run
+//     locally) is caught blocked in PostgreSQL, and the worker holding it
+//     is killed. The other worker must take the activity over (after an
+//     ordinary activity's 5 s start-to-close timeout, or for a local one
+//     the workflow task's 10 s) and the dead worker's outbox claims (after their 30 s lease).
 //  2. The SMTP relay stopped for DRILL_SMTP_OUTAGE (default 10m). On the
 //     fast ladder a working day is about 5 s, so ten minutes stand for
 //     some 120 working days: every rung of every case in flight comes due

@@ -32,7 +32,7 @@ type Input struct {
 // the workflow issues, so histories recorded before it still replay.
 const (
 	changeUpdateWaitsWithoutTimer = "update-waits-without-timer"
-	changeLocalAlarms             = "raise-alarm-local"
+	changeLocalActivities         = "raise-alarm-local"
 )
 
 // caseActivityTimeout is each attempt's limit for a case's activities.
@@ -85,8 +85,11 @@ type releaseCase struct {
 	notices      []TransferNotice
 	attrs        *attrValues // last upserted
 	logger       log.Logger
-	// version is this run's version of changeLocalAlarms (see run).
+	// version is this run's version of changeLocalActivities (see run).
 	version workflow.Version
+	// byUpdate says an update changed the case since its last save: that
+	// save must then be an ordinary activity (see run).
+	byUpdate bool
 	// cause is the tracing span of the earliest update not yet saved (nil:
 	// none, or tracing off). The main loop schedules the activities that
 	// update causes, so without it their spans would join the trace that
@@ -172,6 +175,7 @@ func register[C command](ctx workflow.Context, w *releaseCase, name string,
 				if after != nil {
 					after(before, cmd)
 				}
+				w.byUpdate = true
 				if w.cause == nil {
 					w.cause = ctx.Value(SpanKey{})
 				}
@@ -244,18 +248,24 @@ func (w *releaseCase) run(ctx workflow.Context) (Result, error) {
 	// alarm (README, Performance). Raising is idempotent (the outbox's key is
 	// case, alarm and recipient), so a workflow task that fails after raising
 	// and is retried, or a worker killed during one whose task times out
-	// (10 s) and is replayed elsewhere, sends nothing twice. SaveCase stays an
-	// ordinary activity: a retried task can apply the same updates in another
-	// order, and a save from the attempt that failed would then leave the
-	// read model with a case the workflow never had (TestContinueAsNewLosesNoUpdate
-	// found it). An ordinary activity runs only once the task that asked for
-	// it is in the history.
+	// (10 s) and is replayed elsewhere, sends nothing twice.
 	//
 	// Version 1 also takes the search attributes the case started with
 	// (StartAttributes, or those a continued run carries over) as its first
 	// upsert when they are what it would set: each upsert is a rewrite of
 	// the case's visibility row, with its seventy-odd indexes.
-	w.version = workflow.GetVersion(ctx, changeLocalAlarms, workflow.DefaultVersion, 1)
+	//
+	// Version 2 saves the case locally too when no update changed it since
+	// the last save: opening it, and the alarms its timers raise. Such a
+	// save is a function of the history alone (the start, the timers that
+	// fired), so a task that fails after it and is retried saves the very
+	// same projection again. A change made by an update is saved by an
+	// ordinary activity, which runs only once the task that asked for it is
+	// in the history: a retried task can apply the same updates in another
+	// order, and a local save from the attempt that failed would leave the
+	// read model with a case the workflow never had
+	// (TestContinueAsNewLosesNoUpdate found it when every save was local).
+	w.version = workflow.GetVersion(ctx, changeLocalActivities, workflow.DefaultVersion, 2)
 	for {
 		if err := w.raiseDue(ctx); err != nil {
 			return Result{}, err
@@ -391,7 +401,14 @@ func (w *releaseCase) save(ctx workflow.Context) error {
 			p.NextDue = next
 		}
 		version, seq := w.c.Version, w.c.EventSeq
-		if err := workflow.ExecuteActivity(w.traced(ctx), ActivitySaveCase, p).Get(ctx, nil); err != nil {
+		var f workflow.Future
+		if w.version >= 2 && !w.byUpdate {
+			f = workflow.ExecuteLocalActivity(ctx, ActivitySaveCase, p)
+		} else {
+			f = workflow.ExecuteActivity(w.traced(ctx), ActivitySaveCase, p)
+		}
+		w.byUpdate = false // an update while this save runs sets it again
+		if err := f.Get(ctx, nil); err != nil {
 			return err
 		}
 		w.savedVersion, w.savedSeq = version, seq
