@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"github.com/throughgate/throughgate/internal/pgcluster"
+	"io/fs"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,7 +29,10 @@ import (
 	"go.temporal.io/sdk/workflow"
 	"go.temporal.io/server/common/log"
 	"go.temporal.io/server/common/log/tag"
+	temporalschema "go.temporal.io/server/schema"
 	sqltool "go.temporal.io/server/tools/sql"
+
+	"github.com/jackc/pgx/v5"
 )
 
 var testSearchAttributes = map[string]enumspb.IndexedValueType{
@@ -329,6 +335,7 @@ func TestPostgres(t *testing.T) {
 	if err := s.Stop(); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}
+	checkCustomIndexes(t, u, opts)
 
 	other := opts
 	other.NumHistoryShards = 8
@@ -337,10 +344,48 @@ func TestPostgres(t *testing.T) {
 		t.Fatalf("Start with another shard count: err = %v", err)
 	}
 
-	s2 := startServer(t, opts)
-	checkServer(t, s2, opts)
+	// A search attribute added later gets its column's index back.
+	more := opts
+	more.SearchAttributes = maps.Clone(opts.SearchAttributes)
+	more.SearchAttributes["TgStage"] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
+	s2 := startServer(t, more)
+	checkServer(t, s2, more)
 	if err := s2.Stop(); err != nil {
 		t.Fatalf("Stop: %v", err)
+	}
+	checkCustomIndexes(t, u, more)
+}
+
+// checkCustomIndexes checks that the visibility table indexes one custom
+// column for each search attribute, of its type, and no other.
+func checkCustomIndexes(t *testing.T, u *url.URL, opts Options) {
+	t.Helper()
+	vis := *u
+	vis.Path = "/" + opts.VisibilityDatabaseName
+	conn, err := pgx.Connect(context.Background(), vis.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(context.Background(), `select indexname from pg_indexes
+		where tablename = 'executions_visibility' and indexname ~ '^by_(bool|datetime|double|int|keyword|keyword_list|text)_[0-9]+$'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]int{}
+	for _, n := range names {
+		types[strings.ReplaceAll(strings.TrimRight(strings.TrimPrefix(n, "by_"), "_0123456789"), "_", "")]++
+	}
+	want := map[string]int{}
+	for _, typ := range opts.SearchAttributes {
+		want[strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(typ.String(), "INDEXED_VALUE_TYPE_")), "_", "")]++
+	}
+	if !maps.Equal(types, want) {
+		t.Errorf("custom columns indexed %v (by type %v), want one for each search attribute: %v", names, types, want)
 	}
 }
 
@@ -431,4 +476,44 @@ func privateCluster(t *testing.T) string {
 	}
 	t.Cleanup(func() { c.Stop(context.Background()) })
 	return c.URL("postgres")
+}
+
+// TestCustomIndexesAreOnlyCreated guards indexUsedColumns, which drops the
+// indexes of unused custom columns: a store without them must still take
+// every schema update Temporal ships, so no update may name one of them
+// except to create it. A server upgrade that fails here needs
+// indexUsedColumns to restore the indexes before the update runs.
+func TestCustomIndexesAreOnlyCreated(t *testing.T) {
+	indexes, err := customIndexes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(indexes) != 28 {
+		t.Errorf("%d custom column indexes in %s, want 28", len(indexes), pgVisibilitySchemaFile)
+	}
+	names := make([]string, len(indexes))
+	for i, ix := range indexes {
+		names[i] = regexp.QuoteMeta(ix.name)
+	}
+	mention := regexp.MustCompile(`(?i)\b(` + strings.Join(names, "|") + `)\b`)
+	sqlComment := regexp.MustCompile(`--[^\n]*`)
+	created := regexp.MustCompile(`(?i)^\s*CREATE INDEX (IF NOT EXISTS )?\w+\s+ON executions_visibility\b`)
+	err = fs.WalkDir(temporalschema.Assets(), pgVisibilitySchemaDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".sql") {
+			return err
+		}
+		b, err := fs.ReadFile(temporalschema.Assets(), path)
+		if err != nil {
+			return err
+		}
+		for _, stmt := range strings.Split(sqlComment.ReplaceAllString(string(b), ""), ";") {
+			if mention.MatchString(stmt) && !created.MatchString(stmt) {
+				t.Errorf("%s names a custom column's index other than to create it: %s", path, strings.TrimSpace(stmt))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
