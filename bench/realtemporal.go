@@ -67,7 +67,7 @@ func runRealTemporal(ctx context.Context, e *env, n int) error {
 			// workflow asleep for the count below (migrate has waited until
 			// the frontend maps them).
 			TypedSearchAttributes: temporal.NewSearchAttributes(workflows.AttrEstablishment.ValueSet(c.Establishment), workflows.AttrTeam.ValueSet(c.Team)),
-		}, workflows.ReleaseCase, workflows.Input{State: c})
+		}, workflows.ReleaseCase, workflows.Input{State: c, Commands: workflows.CurrentCommands})
 		if i%1000 == 0 && time.Since(last) > 15*time.Second {
 			e.logf("  started %d of %d", i, n)
 			last = time.Now()

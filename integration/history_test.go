@@ -19,8 +19,9 @@ import (
 // keepHistory fetches a case workflow's history from the real server and
 // returns its length. With THROUGHGATE_KEEP_HISTORIES=1 it also writes it to
 // workflows/testdata/histories, where the replay test reads it. It fails
-// the test if the history shows an alarm raised by an ordinary activity: a
-// case started now raises them locally (workflows.ReleaseCase's run). Run
+// the test if the history shows an alarm raised by an ordinary activity or
+// a version marker: a case started now raises them locally and is told its
+// commands' version in its input (workflows.ReleaseCase's run). Run
 //
 //	THROUGHGATE_KEEP_HISTORIES=1 go test ./integration -run Reminder
 //
@@ -66,8 +67,11 @@ func keepHistory(t *testing.T, d *devstack.Dev, caseID, name string) int {
 				t.Errorf("%s: event %d schedules RaiseAlarm: a case raises its alarms locally", name, e.GetEventId())
 			}
 		case enums.EVENT_TYPE_MARKER_RECORDED:
-			if e.GetMarkerRecordedEventAttributes().GetMarkerName() == "LocalActivity" {
+			switch e.GetMarkerRecordedEventAttributes().GetMarkerName() {
+			case "LocalActivity":
 				local++
+			case "Version":
+				t.Errorf("%s: event %d records a version marker: a case started now has its version in its input", name, e.GetEventId())
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -579,29 +580,51 @@ func TestStartAttributesSpareTheFirstUpsert(t *testing.T) {
 
 // TestOnlyUpdatesSaveThroughTheServer checks which saves run as local
 // activities: opening the case and the alarms its timers raise (a function
-// of the history alone), but not a change an update made (see run).
+// of the history alone), but not a change an update made (see run). A run
+// told its commands' version in its input does the same without asking
+// workflow.GetVersion, so it records no version marker.
 func TestOnlyUpdatesSaveThroughTheServer(t *testing.T) {
-	h := newHarness(t)
-	var local, ordinary []int // the versions each kind of save wrote
-	h.env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, args []any) {
-		if info.ActivityType.Name == ActivitySaveCase {
-			local = append(local, args[0].(resettlement.Projection).Case.Version)
-		}
-	})
-	h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
-		var p resettlement.Projection
-		if info.ActivityType.Name == ActivitySaveCase && args.Get(&p) == nil {
-			ordinary = append(ordinary, p.Case.Version)
-		}
-	})
-	id := h.update(day(2026, 11, 23, 11), UpdateAssign, resettlement.Assign{Meta: m("manager-1"), StepID: "immediate-needs", Owner: resettlement.Owner{Staff: "officer-2", Team: "pvi-resettlement"}})
-	h.at(day(2027, 1, 20, 10), func() { h.env.CancelWorkflow() })
-	h.env.ExecuteWorkflow(ReleaseCase, openInput(resettlement.ReleaseDates{CRD: resettlement.D(2027, 3, 10)}, "officer-1"))
-	h.mustAccept(id)
-	if len(ordinary) != 1 {
-		t.Fatalf("ordinary saves wrote versions %v, want only the update's", ordinary)
-	}
-	if len(local) < 2 || local[0] >= ordinary[0] || local[len(local)-1] <= ordinary[0] {
-		t.Errorf("local saves wrote versions %v, want the opening's before the update's (%d) and the alarms' after it", local, ordinary[0])
+	for _, tc := range []struct {
+		commands int
+		asks     []string // change ids asked of GetVersion
+	}{
+		{0, []string{changeLocalActivities, changeUpdateWaitsWithoutTimer}},
+		{CurrentCommands, nil},
+	} {
+		t.Run(fmt.Sprintf("commands %d", tc.commands), func(t *testing.T) {
+			h := newHarness(t)
+			var local, ordinary []int // the versions each kind of save wrote
+			h.env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, args []any) {
+				if info.ActivityType.Name == ActivitySaveCase {
+					local = append(local, args[0].(resettlement.Projection).Case.Version)
+				}
+			})
+			h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
+				var p resettlement.Projection
+				if info.ActivityType.Name == ActivitySaveCase && args.Get(&p) == nil {
+					ordinary = append(ordinary, p.Case.Version)
+				}
+			})
+			var asked []string
+			for id, max := range map[string]workflow.Version{changeLocalActivities: 2, changeUpdateWaitsWithoutTimer: 1} {
+				h.env.OnGetVersion(id, workflow.DefaultVersion, max).Return(max).Run(func(mock.Arguments) { asked = append(asked, id) })
+			}
+			id := h.update(day(2026, 11, 23, 11), UpdateAssign, resettlement.Assign{Meta: m("manager-1"), StepID: "immediate-needs",
+				Owner: resettlement.Owner{Staff: "officer-2", Team: "pvi-resettlement"}})
+			h.at(day(2027, 1, 20, 10), func() { h.env.CancelWorkflow() })
+			in := openInput(resettlement.ReleaseDates{CRD: resettlement.D(2027, 3, 10)}, "officer-1")
+			in.Commands = tc.commands
+			h.env.ExecuteWorkflow(ReleaseCase, in)
+			h.mustAccept(id)
+			if len(ordinary) != 1 {
+				t.Fatalf("ordinary saves wrote versions %v, want only the update's", ordinary)
+			}
+			if len(local) < 2 || local[0] >= ordinary[0] || local[len(local)-1] <= ordinary[0] {
+				t.Errorf("local saves wrote versions %v, want the opening's before the update's (%d) and the alarms' after it", local, ordinary[0])
+			}
+			if !slices.Equal(asked, tc.asks) {
+				t.Errorf("asked GetVersion of %v, want %v", asked, tc.asks)
+			}
+		})
 	}
 }

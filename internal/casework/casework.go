@@ -221,7 +221,7 @@ func (s *Service) startCase(ctx context.Context, open resettlement.OpenCase, now
 		// need not (workflows.StartAttributes).
 		TypedSearchAttributes: workflows.StartAttributes(planned, now),
 		EnableEagerStart:      eager,
-	}, workflows.ReleaseCase, workflows.Input{Open: &open, OpenedAt: now})
+	}, workflows.ReleaseCase, workflows.Input{Open: &open, OpenedAt: now, Commands: workflows.CurrentCommands})
 	if err != nil {
 		return nil, err
 	}
