@@ -809,7 +809,7 @@ func (b *importBatch) start(ctx context.Context, idx []int) error {
 			defer wg.Done()
 			for i := range next {
 				r := &b.rows[i]
-				_, err := b.s.startCase(ctx, r.open, b.now, false)
+				_, err := b.s.startCase(ctx, r.open, b.now)
 				mu.Lock()
 				if err != nil && fault == nil {
 					fault = fmt.Errorf("import %s line %d: starting the case's workflow: %w", b.id, r.row.Line, err)
