@@ -336,7 +336,7 @@ func Start(ctx context.Context, opts Options) (_ *Server, err error) {
 	if err := s.registerSearchAttributes(ctx); err != nil {
 		return nil, err
 	}
-	if err := s.indexUsedColumns(ctx); err != nil {
+	if err := s.trimVisibilityIndexes(ctx); err != nil {
 		return nil, fmt.Errorf("temporal server: visibility indexes: %w", err)
 	}
 	if err := s.waitServices(ctx); err != nil {

@@ -15,58 +15,78 @@ import (
 )
 
 // pgVisibilitySchemaFile is the visibility schema the store's versioned
-// updates arrive at: the definitions of the indexes indexUsedColumns keeps.
+// updates arrive at: the definitions of the indexes trimVisibilityIndexes
+// keeps or restores.
 const pgVisibilitySchemaFile = pgVisibilitySchemaDir + "/schema.sql"
 
-// customIndexRe finds the index of each column Temporal keeps for custom
-// search attributes (Keyword01–10, Int01–03, Text01–03 and so on): its
-// name, its column and the whole statement.
-var customIndexRe = regexp.MustCompile(`(?m)^CREATE INDEX (by_(?:bool|datetime|double|int|keyword|keyword_list|text)_\d\d)\s+ON executions_visibility (?:USING GIN )?\(namespace_id, (\w+)[^;]*;`)
+// keptVisibilityIndexes are the indexes of the visibility table's own
+// columns that stay: the ones behind listing a namespace's workflows (by
+// time, id, type, status, task queue), the schedules' namespace division
+// and the change versions. Custom columns keep theirs when a search
+// attribute is mapped to them.
+var keptVisibilityIndexes = []string{
+	"default_idx", "by_execution_time", "by_workflow_id", "by_workflow_type", "by_status", "by_task_queue",
+	"by_temporal_change_version", "by_temporal_namespace_division",
+}
 
-// customIndex is one custom column's index in the visibility schema.
-type customIndex struct{ name, column, create string }
+// customIndexRe names the index of each column Temporal keeps for custom
+// search attributes (Keyword01–10, Int01–03, Text01–03 and so on).
+var customIndexRe = regexp.MustCompile(`^by_(bool|datetime|double|int|keyword|keyword_list|text)_\d\d$`)
 
-// customIndexes reads them from the schema Temporal ships.
-func customIndexes() ([]customIndex, error) {
+// indexRe finds each index of the visibility table: its name, its first
+// column after the namespace and the whole statement.
+var indexRe = regexp.MustCompile(`(?m)^CREATE INDEX (\w+)\s+ON executions_visibility (?:USING GIN )?\(namespace_id, \(?(\w+)[^;]*;`)
+
+// visibilityIndex is one index in the visibility schema.
+type visibilityIndex struct{ name, column, create string }
+
+// custom reports whether the index is a custom search attribute column's.
+func (ix visibilityIndex) custom() bool { return customIndexRe.MatchString(ix.name) }
+
+// visibilityIndexes reads them from the schema Temporal ships.
+func visibilityIndexes() ([]visibilityIndex, error) {
 	b, err := fs.ReadFile(temporalschema.Assets(), pgVisibilitySchemaFile)
 	if err != nil {
 		return nil, err
 	}
-	var out []customIndex
-	for _, m := range customIndexRe.FindAllStringSubmatch(string(b), -1) {
-		out = append(out, customIndex{name: m[1], column: m[2],
+	var out []visibilityIndex
+	for _, m := range indexRe.FindAllStringSubmatch(string(b), -1) {
+		out = append(out, visibilityIndex{name: m[1], column: m[2],
 			create: strings.Replace(m[0], "CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)})
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("no custom search attribute index in %s", pgVisibilitySchemaFile)
+		return nil, fmt.Errorf("no index in %s", pgVisibilitySchemaFile)
 	}
 	return out, nil
 }
 
-// indexUsedColumns keeps an index on the visibility table's custom columns
-// that a namespace's search attribute is mapped to, and drops it from the
-// others. Temporal's PostgreSQL schema indexes all 28 of them, and every
-// visibility write (a start, an upsert of a search attribute, a close)
-// rewrites the row and each of its 73 indexes, with two identifiers of 64
-// characters in every entry: at 30,000 cases that was about 22 KB a
-// workflow, most of the PostgreSQL data of `throughgate dev`. The cases use
-// seven columns; the other 21 are empty. A column mapped later (a new
-// search attribute) gets its index back at the next start. Queries stay
-// right without an index, only slower. Only for the embedded server's own
-// PostgreSQL store: a production cluster's schema is its operator's.
+// trimVisibilityIndexes drops the visibility table's indexes that nothing
+// here queries by, and makes sure the others exist. Temporal's PostgreSQL
+// schema has 73, one for each column a query could name, and every
+// visibility write — a start, the build id its first workflow task
+// records, an upsert of a search attribute, a close — writes an entry in
+// each, with two identifiers of 64 characters in every entry: at 30,000
+// cases that was about 22 KB a workflow, most of the PostgreSQL data of
+// `throughgate dev`, and much of its processor time per start. What stays
+// is keptVisibilityIndexes and the custom columns a search attribute is
+// mapped to (the cases use seven of 28); a column mapped later (a new
+// search attribute) gets its index back at the next start. A query by a
+// column without an index is still answered, only by reading the table.
+// Only for the embedded server's own PostgreSQL store: a production
+// cluster's schema is its operator's.
 //
-// TestCustomIndexesAreOnlyCreated checks that no versioned update of the
-// schema names these indexes except to create them, so that a later
+// TestTrimmedIndexesAreOnlyCreated checks that no versioned update of the
+// schema names a dropped index except to create it, so that a later
 // server's updates still apply to a store without them.
-func (s *Server) indexUsedColumns(ctx context.Context) error {
+func (s *Server) trimVisibilityIndexes(ctx context.Context) error {
 	if s.opts.Store != StorePostgres {
 		return nil
 	}
-	indexes, err := customIndexes()
+	indexes, err := visibilityIndexes()
 	if err != nil {
 		return err
 	}
-	used := map[string]bool{}
+	mapped := map[string]bool{}
 	var next []byte
 	for {
 		resp, err := s.client.WorkflowService().ListNamespaces(ctx, &workflowservice.ListNamespacesRequest{PageSize: 100, NextPageToken: next})
@@ -75,7 +95,7 @@ func (s *Server) indexUsedColumns(ctx context.Context) error {
 		}
 		for _, ns := range resp.GetNamespaces() {
 			for column := range ns.GetConfig().GetCustomSearchAttributeAliases() {
-				used[strings.ToLower(column)] = true
+				mapped[strings.ToLower(column)] = true
 			}
 		}
 		if next = resp.GetNextPageToken(); len(next) == 0 {
@@ -91,15 +111,14 @@ func (s *Server) indexUsedColumns(ctx context.Context) error {
 	var kept []string
 	for _, ix := range indexes {
 		stmt := "DROP INDEX IF EXISTS " + ix.name
-		if used[strings.ToLower(ix.column)] {
+		if slices.Contains(keptVisibilityIndexes, ix.name) || ix.custom() && mapped[strings.ToLower(ix.column)] {
 			stmt = ix.create
-			kept = append(kept, ix.column)
+			kept = append(kept, ix.name)
 		}
 		if err := conn.Exec(stmt); err != nil {
 			return fmt.Errorf("%s: %w", stmt, rec.explain(err))
 		}
 	}
-	s.logger.Info("visibility indexes on custom search attributes", tag.NewStringsTag("kept", slices.Sorted(slices.Values(kept))),
-		tag.NewInt("dropped", len(indexes)-len(kept)))
+	s.logger.Info("visibility indexes", tag.NewStringsTag("kept", kept), tag.NewInt("dropped", len(indexes)-len(kept)))
 	return nil
 }
