@@ -25,7 +25,8 @@ import (
 //     locally) is caught blocked in PostgreSQL, and the worker holding it
 //     is killed. The other worker must take the activity over (after an
 //     ordinary activity's 5 s start-to-close timeout, or for a local one
-//     the workflow task's 10 s) and the dead worker's outbox claims (after their 30 s lease).
+//     the workflow task's 10 s) and the dead worker's outbox claims (after
+//     their 30 s lease).
 //  2. The SMTP relay stopped for DRILL_SMTP_OUTAGE (default 10m). On the
 //     fast ladder a working day is about 5 s, so ten minutes stand for
 //     some 120 working days: every rung of every case in flight comes due

@@ -48,7 +48,11 @@ const (
 // Temporal's visibility store (seventy-odd indexes) for no query Throughgate
 // makes; in the input, the version costs nothing. A change to the commands
 // from here on raises CurrentCommands, and the run tests w.commands for it.
-const CurrentCommands = 3
+const CurrentCommands = commandsInInput
+
+// commandsInInput is the first Input.Commands: a run told it or a later one
+// takes every GetVersion change above as made, without asking.
+const commandsInInput = 3
 
 // caseActivityTimeout is each attempt's limit for a case's activities.
 const caseActivityTimeout = 5 * time.Second
@@ -206,7 +210,7 @@ func register[C command](ctx workflow.Context, w *releaseCase, name string,
 			// a timer of its own: the timer cost two history events per
 			// update, and a caller that gives up early loses nothing (the
 			// change stands; a retry with the same request id answers at once).
-			if w.commands < 3 && workflow.GetVersion(ctx, changeUpdateWaitsWithoutTimer, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+			if w.commands < commandsInInput && workflow.GetVersion(ctx, changeUpdateWaitsWithoutTimer, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 				_, _ = workflow.AwaitWithTimeout(ctx, 30*time.Second, saved)
 			} else {
 				_ = workflow.Await(ctx, saved)
@@ -284,9 +288,9 @@ func (w *releaseCase) run(ctx workflow.Context) (Result, error) {
 	// read model with a case the workflow never had
 	// (TestContinueAsNewLosesNoUpdate found it when every save was local).
 	//
-	// Commands 3 (CurrentCommands) is version 2 without asking.
+	// A run told its commands (commandsInInput) is version 2 without asking.
 	w.version = 2
-	if w.commands < 3 {
+	if w.commands < commandsInInput {
 		w.version = workflow.GetVersion(ctx, changeLocalActivities, workflow.DefaultVersion, 2)
 	}
 	for {

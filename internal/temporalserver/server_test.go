@@ -336,7 +336,7 @@ func TestPostgres(t *testing.T) {
 	if err := s.Stop(); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}
-	checkCustomIndexes(t, u, opts)
+	checkVisibilityIndexes(t, u, opts)
 
 	other := opts
 	other.NumHistoryShards = 8
@@ -354,13 +354,13 @@ func TestPostgres(t *testing.T) {
 	if err := s2.Stop(); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}
-	checkCustomIndexes(t, u, more)
+	checkVisibilityIndexes(t, u, more)
 }
 
-// checkCustomIndexes checks that the visibility table keeps the indexes
+// checkVisibilityIndexes checks that the visibility table keeps the indexes
 // listed in keptVisibilityIndexes and one on a custom column for each search
 // attribute, of its type, and no other.
-func checkCustomIndexes(t *testing.T, u *url.URL, opts Options) {
+func checkVisibilityIndexes(t *testing.T, u *url.URL, opts Options) {
 	t.Helper()
 	vis := *u
 	vis.Path = "/" + opts.VisibilityDatabaseName
