@@ -90,6 +90,29 @@ func (c *Case) NextAlarm() (Alarm, bool) {
 	return as[0], true
 }
 
+// NextRaise returns what TakeDue will raise at the first alarm instant that
+// raises anything, and that instant, if nothing changes the case before
+// then; none for a case with no alarm to come. It leaves the case as it is.
+//
+// The read model keeps it beside the case (Projection.Alarms), so the
+// alarms can go out at their instant even when the workflow's timer is
+// late: the workflow raises the same keys when it wakes, and the outbox's
+// key makes that a no-op.
+func (c *Case) NextRaise() ([]Alarm, time.Time) {
+	d := c.Clone()
+	for {
+		next, ok := d.NextAlarm()
+		if !ok {
+			return nil, time.Time{}
+		}
+		// An instant whose alarms are all passed over (an unassigned
+		// notice for steps since assigned) raises nothing: look past it.
+		if due := d.TakeDue(next.At); len(due) > 0 {
+			return due, next.At
+		}
+	}
+}
+
 // TakeDue returns the alarms due at now and marks them raised.
 //
 // When several alarms of one step have passed together — a case resumed

@@ -1,6 +1,7 @@
 package resettlement
 
 import (
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -119,5 +120,78 @@ func TestPolicyValidate(t *testing.T) {
 		StallAfter:  Offset{Duration: Duration(time.Hour)}, Handover: Offset{Duration: Duration(10 * time.Second)}}
 	if err := seconds.Validate(); err != nil {
 		t.Errorf("a seconds-scale policy is valid configuration: %v", err)
+	}
+}
+
+// NextRaise is what TakeDue raises at the next instant that raises
+// anything, worked out on a copy: the read model's dispatcher sends exactly
+// what the workflow's timer will.
+func TestNextRaise(t *testing.T) {
+	now := at(2026, 11, 23, 10, 0)
+	open := func(owner string) *Case {
+		return openCase(t, OpenCase{Owner: owner, ReceivedOn: D(2026, 11, 20), Adult: true, Dates: ReleaseDates{CRD: D(2027, 3, 10)}}, now)
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(*Case)
+		keys   []string // what it raises, at the instant of the first
+		none   bool
+	}{
+		{name: "opened: the earliest alarm", change: func(c *Case) { c.TakeDue(now) },
+			keys: []string{"c0/immediate-needs/2026-11-23/escalation-1"}},
+		{name: "before the reminder: the reminder alone", keys: []string{"c0/immediate-needs/2026-11-23/reminder"}},
+		{name: "paused: nothing", change: func(c *Case) {
+			_ = c.Pause(Pause{Meta: meta("p"), Reason: PauseCourt}, now)
+		}, none: true},
+		{name: "closed: nothing", change: func(c *Case) { c.Closed = true }, none: true},
+		{name: "an unassigned notice since assigned is looked past", change: func(c *Case) {
+			c.TakeDue(now)
+			later := now.Add(time.Hour)
+			if err := c.Assign(Assign{Meta: meta("q"), Owner: Owner{Team: c.Team}}, later); err != nil || c.Queued == 0 {
+				t.Fatalf("to the team queue: %v (queued %d)", err, c.Queued)
+			}
+			if err := c.Assign(Assign{Meta: meta("a"), Owner: Owner{Team: c.Team, Staff: "officer-2"}}, later); err != nil {
+				t.Fatal(err)
+			}
+			if next, _ := c.NextAlarm(); next.Kind != AlarmUnassigned {
+				t.Fatalf("next alarm %+v, want the unassigned notice", next)
+			}
+		}, keys: []string{"c0/immediate-needs/2026-11-23/escalation-1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := open("officer-1")
+			if tc.change != nil {
+				tc.change(c)
+			}
+			fired, version := len(c.Fired), c.Version
+			got, when := c.NextRaise()
+			if len(c.Fired) != fired || c.Version != version {
+				t.Fatal("NextRaise changed the case")
+			}
+			if tc.none {
+				if len(got) != 0 || !when.IsZero() {
+					t.Fatalf("raises %+v at %s, want nothing", got, when)
+				}
+				return
+			}
+			var keys []string
+			for _, a := range got {
+				keys = append(keys, a.Key)
+				if !a.At.Equal(when) {
+					t.Errorf("%s at %s, not the instant %s", a.Key, a.At, when)
+				}
+			}
+			if !slices.Equal(keys, tc.keys) {
+				t.Fatalf("raises %v, want %v", keys, tc.keys)
+			}
+			// The workflow's own TakeDue at that instant raises the same.
+			var taken []string
+			for _, a := range c.TakeDue(when) {
+				taken = append(taken, a.Key)
+			}
+			if !slices.Equal(taken, keys) {
+				t.Errorf("TakeDue at %s raises %v, NextRaise said %v", when, taken, keys)
+			}
+		})
 	}
 }

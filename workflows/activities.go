@@ -38,6 +38,26 @@ type AlarmInput struct {
 	Unassigned    []string             `json:"unassigned,omitempty"` // for AlarmUnassigned
 }
 
+// NewAlarmInput is what RaiseAlarm needs to raise a of case c at now: the
+// workflow's timer and the read model's dispatcher (activities.Dispatcher)
+// both build it here, so an alarm says the same whichever raises it first.
+func NewAlarmInput(c *resettlement.Case, a resettlement.Alarm, now time.Time) AlarmInput {
+	in := AlarmInput{CaseID: c.ID, Establishment: c.Establishment, Team: c.Team, Alarm: a}
+	if day, ok := c.ReleaseDay(); ok {
+		in.ReleaseDay = day
+	}
+	if s, ok := c.Step(a.StepID); ok {
+		in.Step = &s
+		in.Urgency = c.StepUrgency(s, now)
+	} else {
+		in.Urgency = c.CaseUrgency(now)
+	}
+	if a.Kind == resettlement.AlarmUnassigned {
+		in.Unassigned = c.Unassigned()
+	}
+	return in
+}
+
 // AlarmResult says what was written, for the workflow's logs and tests.
 type AlarmResult struct {
 	// Alarm is the key of the alarm raised: a local activity's input is not

@@ -385,21 +385,8 @@ func (w *releaseCase) quiet(ctx workflow.Context) bool {
 func (w *releaseCase) raiseDue(ctx workflow.Context) error {
 	now := workflow.Now(ctx)
 	for _, a := range w.c.TakeDue(now) {
-		in := AlarmInput{CaseID: w.c.ID, Establishment: w.c.Establishment, Team: w.c.Team, Alarm: a}
-		if day, ok := w.c.ReleaseDay(); ok {
-			in.ReleaseDay = day
-		}
-		if s, ok := w.c.Step(a.StepID); ok {
-			in.Step = &s
-			in.Urgency = w.c.StepUrgency(s, now)
-		} else {
-			in.Urgency = w.c.CaseUrgency(now)
-		}
-		if a.Kind == resettlement.AlarmUnassigned {
-			in.Unassigned = w.c.Unassigned()
-		}
 		var res AlarmResult
-		if err := w.raise(ctx, in).Get(ctx, &res); err != nil {
+		if err := w.raise(ctx, NewAlarmInput(w.c, a, now)).Get(ctx, &res); err != nil {
 			return err
 		}
 		w.logger.Info("alarm raised", "alarm", a.Key, "kind", a.Kind, "level", a.Level, "recipients", len(res.Recipients))
@@ -428,6 +415,7 @@ func (w *releaseCase) save(ctx workflow.Context) error {
 		if next, ok := w.c.NextDue(); ok {
 			p.NextDue = next
 		}
+		p.Alarms, p.AlarmsAt = w.c.NextRaise()
 		version, seq := w.c.Version, w.c.EventSeq
 		var f workflow.Future
 		if w.version >= 2 && !w.byUpdate {

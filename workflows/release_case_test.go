@@ -32,6 +32,7 @@ type harness struct {
 	env     *testsuite.TestWorkflowEnvironment
 	alarms  []raised
 	saves   []resettlement.Projection
+	order   []any // the alarms raised (raised) and the saves (resettlement.Projection), in order
 	notices []TransferNotice
 	updates int
 	errs    map[string]error // update id → rejection
@@ -60,11 +61,13 @@ var _ Activities = (*recorder)(nil)
 
 func (r *recorder) RaiseAlarm(_ context.Context, in AlarmInput) (AlarmResult, error) {
 	r.h.alarms = append(r.h.alarms, raised{r.h.env.Now(), in})
+	r.h.order = append(r.h.order, raised{r.h.env.Now(), in})
 	return AlarmResult{Recipients: []string{"x"}, Written: 1}, nil
 }
 
 func (r *recorder) SaveCase(_ context.Context, p resettlement.Projection) error {
 	r.h.saves = append(r.h.saves, p)
+	r.h.order = append(r.h.order, p)
 	return nil
 }
 
@@ -243,6 +246,44 @@ func TestStalledStepClimbsTheLadder(t *testing.T) {
 	}
 	if stalls != 1 {
 		t.Errorf("%d stall alarms, want 1", stalls)
+	}
+}
+
+// Every alarm the workflow raises was announced by its last save before,
+// with the same key at the same instant: what the read model's dispatcher
+// raises at that instant is what the timer raises, to the owner the case
+// had then (the reassignment).
+func TestEverySaveAnnouncesTheNextAlarms(t *testing.T) {
+	h := newHarness(t)
+	h.update(day(2027, 1, 14, 10), UpdateAssign, resettlement.Assign{Meta: m("manager-1"), StepID: "housing-referral",
+		Owner: resettlement.Owner{Staff: "housing-1", Team: "pvi-housing"}})
+	h.close(day(2027, 1, 25, 10))
+	h.run(openInput(resettlement.ReleaseDates{CRD: resettlement.D(2027, 3, 10)}, "officer-1"))
+	var announced *resettlement.Projection
+	var keys []string
+	checked := 0
+	for _, o := range h.order {
+		switch o := o.(type) {
+		case resettlement.Projection:
+			announced, keys = &o, nil
+			for _, a := range o.Alarms {
+				keys = append(keys, a.Key)
+			}
+		case raised:
+			if announced == nil {
+				continue // raised at the opening, before the first save
+			}
+			if !slices.Contains(keys, o.in.Alarm.Key) || !announced.AlarmsAt.Equal(o.in.Alarm.At) {
+				t.Errorf("%s raised at %s; the last save announced %v at %s", o.in.Alarm.Key, o.at, keys, announced.AlarmsAt)
+			}
+			checked++
+		}
+	}
+	if checked < 10 {
+		t.Fatalf("only %d alarms raised after a save", checked)
+	}
+	if last := h.saves[len(h.saves)-1]; len(last.Alarms) != 0 || !last.AlarmsAt.IsZero() {
+		t.Errorf("the closed case's last save announces %v at %s", last.Alarms, last.AlarmsAt)
 	}
 }
 

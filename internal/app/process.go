@@ -83,6 +83,7 @@ func RunWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 		return err
 	}
 	defer StartSender(db, sender, cfg.SMTPFrom, logger)()
+	defer StartDispatcher(db, cfg, logger)()
 	defer StartRegrader(db, logger)()
 	defer StartEventSweeper(eventService(db, c, cfg), logger)()
 	ServeOps(ctx, p.ops, httpserver.Ops(p.metrics.Handler(), WorkerChecks(db, c, sender.Check), Version(), logger), logger)

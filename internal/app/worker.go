@@ -62,6 +62,16 @@ func EnsureDigestSchedule(ctx context.Context, c client.Client) error {
 	return nil
 }
 
+// StartDispatcher raises each case's alarms at their instant from the read
+// model (activities.Dispatcher), until the returned stop function is called.
+func StartDispatcher(db *postgres.DB, cfg config.Config, logger *slog.Logger) (stop func()) {
+	d := &activities.Dispatcher{Activities: &activities.Activities{DB: db, BaseURL: cfg.BaseURL, Logger: logger}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); d.Run(ctx) }()
+	return func() { cancel(); <-done }
+}
+
 // StartSender drains the outbox in the background until the returned stop
 // function is called. The mail sender's rate (SMTP_RATE) becomes the limit
 // shared through the database by every worker's sender.

@@ -245,6 +245,12 @@ var ErrCaseClosed = errors.New("the case is closed")
 // resettlement.ErrConflict (not allowed in the case's state).
 func (s *Service) Update(ctx context.Context, caseID, update string, cmd domainCommand) (workflows.UpdateResult, error) {
 	var res workflows.UpdateResult
+	// The case's next alarms wait for the workflow's save after the
+	// command: the dispatcher must not raise them from what the command is
+	// changing (who owns a step, whether it is done).
+	if err := s.DB.HoldAlarms(ctx, caseID); err != nil {
+		return res, err
+	}
 	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: workflows.WorkflowID(caseID), UpdateName: update, UpdateID: cmd.RequestMeta().RequestID,
 		Args: []any{cmd}, WaitForStage: client.WorkflowUpdateStageCompleted,

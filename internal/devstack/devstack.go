@@ -231,6 +231,8 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *Dev,
 		return nil, err
 	}
 	d.stop = append(d.stop, app.StartSender(d.DB, sender, cfg.SMTPFrom, logger))
+	stopDispatcher := app.StartDispatcher(d.DB, cfg, logger)
+	d.stop = append(d.stop, func() error { stopDispatcher(); return nil })
 	stopRegrader := app.StartRegrader(d.DB, logger)
 	d.stop = append(d.stop, func() error { stopRegrader(); return nil })
 
