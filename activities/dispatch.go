@@ -73,13 +73,19 @@ func (d *Dispatcher) Run(ctx context.Context) {
 func (d *Dispatcher) RaiseDue(ctx context.Context, now time.Time) (int, error) {
 	d.defaults()
 	a := d.Activities
-	return a.DB.RaiseDueAlarms(ctx, now, d.Batch, func(due postgres.DueAlarms) {
-		for _, al := range due.Alarms {
-			if _, err := a.RaiseAlarm(ctx, workflows.NewAlarmInput(due.Case, al, now)); err != nil {
+	return a.DB.RaiseDueAlarms(ctx, now, d.Batch, func(due postgres.DueAlarms) time.Time {
+		c := due.Case.Clone()
+		for _, al := range c.TakeDueSince(due.At, now) {
+			if _, err := a.RaiseAlarm(ctx, workflows.NewAlarmInput(c, al, now)); err != nil {
 				// The workflow's timer raises it: log, and go on.
 				a.logger().Warn("alarm dispatcher: raising failed; the case's workflow will raise it",
-					"case", due.Case.ID, "alarm", al.Key, "err", err)
+					"case", c.ID, "alarm", al.Key, "err", err)
 			}
 		}
+		// The next instant, from the case as saved: the dispatcher walks the
+		// ladder on its own while the workflow sleeps out its backstop or
+		// is behind.
+		_, next := c.NextRaise()
+		return next
 	})
 }

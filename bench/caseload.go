@@ -156,8 +156,6 @@ func runCaseload(ctx context.Context, e *env, n int) error {
 		}
 		time.Sleep(poll(e))
 	}
-	peakRSS := rss.max()
-	tgCPU := (s.CPU() - cpu) / time.Duration(max(sent, 1))
 	handed := time.Duration(0)
 	if lastSent != nil {
 		handed = lastSent.Sub(peak)
@@ -169,6 +167,30 @@ func runCaseload(ctx context.Context, e *env, n int) error {
 	}
 	e.table.judge(Row{Scenario: name, Figure: fmt.Sprintf("09:00 peak: all %s emails handed to SMTP, after the instant", count(n)),
 		TG: secs(handed), Target: "≤ 120 s", Note: note}, sent >= n && handed <= 2*time.Minute)
+	// The dispatcher sends the emails from the read model; the workflows'
+	// timers fire behind it, each raising its alarm again (a no-op) and
+	// saving. The bare timers wait until they have all caught up, so
+	// neither run shares the server with the other.
+	caught := time.Now()
+	for {
+		var behind int
+		if err := s.Pool.QueryRow(ctx, `select count(*) from cases where id = any($1) and updated_at < $2`, ids, peak).Scan(&behind); err != nil {
+			return err
+		}
+		if behind == 0 || time.Since(peak) > 60*time.Minute {
+			caught = time.Now()
+			if behind > 0 {
+				return fmt.Errorf("%d of %d workflows had not saved after their timers an hour after the peak", behind, n)
+			}
+			break
+		}
+		time.Sleep(poll(e))
+	}
+	peakRSS := rss.max()
+	tgCPU := (s.CPU() - cpu) / time.Duration(max(sent, 1))
+	e.logf("  the workflows caught up %s after the instant", caught.Sub(peak).Round(time.Second))
+	e.table.add(Row{Scenario: name, Figure: "09:00 peak: every workflow woken and saved, after the instant", TG: secs(caught.Sub(peak)), Outcome: Info,
+		Note: "the timers behind the dispatcher: each raises its alarm again (the outbox ignores it) and saves the case"})
 	e.table.add(Row{Scenario: name, Figure: "throughgate RSS at most, during the peak", TG: mib(peakRSS), Target: "(≤ 1024 MiB)", Outcome: Info,
 		Note: "every case's workflow runs again after the restart: the worker's cache and the server's fill up"})
 
@@ -213,7 +235,7 @@ func runCaseload(ctx context.Context, e *env, n int) error {
 	e.logf("  bare timers: %d of %d fired, p99 %s late", len(late), n, bare99.Round(time.Millisecond))
 	e.table.add(Row{Scenario: name, Figure: "09:00 peak: processor time per alarm, every process", TG: ms(tgCPU), Bare: ms(bareCPU),
 		Ratio: ratio(tgCPU.Seconds(), bareCPU.Seconds()), Outcome: Info,
-		Note: "Throughgate's: the timer, replaying the case (the restart emptied the caches), RaiseAlarm, SaveCase, the email sent; bare: the timer and one activity"})
+		Note: "Throughgate's: the dispatcher's raise, the email sent, the timer, replaying the case (the restart emptied the caches), RaiseAlarm again, SaveCase; bare: the timer and one activity"})
 	e.table.judge(Row{Scenario: name, Figure: fmt.Sprintf("09:00 peak: lateness p99 of %s alarms (timer to activity)", count(n)),
 		TG: secs(tg99), Bare: secs(bare99), Ratio: ratio(tg99.Seconds(), bare99.Seconds()), Target: "≤ bare + 1 s",
 		Note: fmt.Sprintf("p50: Throughgate %s, bare %s. Throughgate's lateness is when RaiseAlarm wrote the email's outbox row; bare's when its activity ran",

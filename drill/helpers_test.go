@@ -30,7 +30,8 @@ const fastPolicy = `{
 	"grace": {"duration": "20s"},
 	"remind_before": {"duration": "-15s"},
 	"remind_on_due": {"duration": "-5s"},
-	"escalations": [{"duration": "5s"}, {"duration": "15s"}]
+	"escalations": [{"duration": "5s"}, {"duration": "15s"}],
+	"backstop": "2s"
 }`
 
 // ladderSpan is how long a case's alarms keep firing after it opens.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,18 +13,20 @@ import (
 	"github.com/throughgate/throughgate/resettlement"
 )
 
-// A case's alarms go out at their instant while its workflow cannot run
-// (the worker stopped, as at a peak the Temporal server is far behind):
-// the read model's dispatcher raises what the workflow's last save said,
-// through the real outbox and SMTP. When the worker is back the workflow
-// raises them too, and nobody gets an email twice.
+// A case's alarms go out at their instants while its workflow cannot run
+// (the worker stopped, as at a peak the Temporal server is far behind): the
+// read model's dispatcher walks the whole ladder from the case as last
+// saved, through the real outbox and SMTP, to the people the workflow
+// would tell. When the worker is back the workflow raises them too, and
+// nobody gets an email twice.
 func TestAlarmsGoOutWhileTheWorkflowIsBehind(t *testing.T) {
 	policy := filepath.Join(tempDir(t), "policy.json")
 	os.WriteFile(policy, []byte(`{
-		"grace": {"duration": "12s"},
+		"grace": {"duration": "10s"},
 		"remind_before": {"duration": "-6s"},
-		"remind_on_due": {"duration": "-1s"},
-		"escalations": [{"duration": "30s"}, {"duration": "40s"}]
+		"remind_on_due": {"duration": "-2s"},
+		"escalations": [{"duration": "2s"}, {"duration": "5s"}],
+		"backstop": "1s"
 	}`), 0o600)
 	d := startDev(t, devConfig(t, filepath.Join(tempDir(t), "data"), "--policy-file", policy))
 	defer d.Stop()
@@ -39,33 +42,34 @@ func TestAlarmsGoOutWhileTheWorkflowIsBehind(t *testing.T) {
 	d.Worker.Stop() // no workflow task runs from here
 	stopped := time.Now()
 
-	// The housing referral's emails written to the outbox, by kind, and
-	// how many of them were sent.
-	housing := func(kind string) (written, sent []string) {
+	// The housing referral's emails in the outbox: kind and recipient of
+	// each, and of those sent.
+	housing := func() (written, sent []string) {
 		t.Helper()
 		rows, err := d.DB.CaseEmails(ctx, id)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, r := range rows {
-			if strings.Contains(r.AlarmKey, "/housing-referral/") && r.Kind == kind {
-				written = append(written, r.Recipient)
+			if strings.Contains(r.AlarmKey, "/housing-referral/") {
+				written = append(written, r.Kind+":"+r.Recipient)
 				if r.State == "sent" {
-					sent = append(sent, r.Recipient)
+					sent = append(sent, r.Kind+":"+r.Recipient)
 				}
 			}
 		}
+		slices.Sort(written)
+		slices.Sort(sent)
 		return written, sent
 	}
-	waitFor(t, "the housing referral's reminder sent, with the worker stopped", 20*time.Second, func() bool {
-		_, sent := housing("reminder")
-		return len(sent) > 0
+	ladder := []string{"due:olu.officer@pvi.example.org", "escalation:hana.head@london.example.org",
+		"escalation:mo.manager@pvi.example.org", "reminder:olu.officer@pvi.example.org"}
+	waitFor(t, "the housing referral's whole ladder sent, with the worker stopped", 30*time.Second, func() bool {
+		_, sent := housing()
+		return len(sent) >= len(ladder)
 	})
-	if got, _ := housing("reminder"); len(got) != 1 || got[0] != "olu.officer@pvi.example.org" {
-		t.Errorf("reminder went to %v, want the owner once", got)
-	}
-	if due, _ := housing("due"); len(due) != 0 {
-		t.Errorf("the due-day reminder was raised before its workflow's save said so: %v", due)
+	if written, _ := housing(); !slices.Equal(written, ladder) {
+		t.Errorf("written %v, want %v", written, ladder)
 	}
 	delivered := 0
 	for _, m := range d.SMTP.Messages() {
@@ -73,25 +77,25 @@ func TestAlarmsGoOutWhileTheWorkflowIsBehind(t *testing.T) {
 			delivered++
 		}
 	}
-	if delivered != 1 {
-		t.Errorf("%d housing emails reached the SMTP server, want the reminder", delivered)
+	if delivered != len(ladder) {
+		t.Errorf("%d housing emails reached the SMTP server, want %d", delivered, len(ladder))
 	}
-	t.Logf("reminder sent %s after the worker stopped", time.Since(stopped).Round(100*time.Millisecond))
+	t.Logf("the ladder sent %s after the worker stopped", time.Since(stopped).Round(100*time.Millisecond))
 
-	// The worker is back: the workflow wakes late, raises what is due, and
-	// the outbox ignores the reminder it raises again.
+	// The worker is back: the workflow wakes late, raises what is due (the
+	// outbox ignores it) and saves.
 	w := app.NewWorker(d.Client, d.DB, d.Config, app.NewLogger("warn", "text"))
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
 	d.Worker = w // for d.Stop
-	waitFor(t, "the due-day reminder from the workflow", 40*time.Second, func() bool {
-		_, sent := housing("due")
-		return len(sent) > 0
+	waitFor(t, "the read model to show the workflow caught up", 30*time.Second, func() bool {
+		rec, err := d.DB.Case(ctx, id)
+		return err == nil && rec.Version > saved && rec.EscalationLevel == 2
 	})
 	time.Sleep(1500 * time.Millisecond) // a duplicate would arrive within the sender's next poll
-	if got, _ := housing("reminder"); len(got) != 1 {
-		t.Errorf("%d housing reminders written, want 1", len(got))
+	if written, _ := housing(); !slices.Equal(written, ladder) {
+		t.Errorf("after the workflow caught up: written %v, want %v", written, ladder)
 	}
 	ids := map[string]int{}
 	for _, m := range d.SMTP.Messages() {
@@ -99,10 +103,4 @@ func TestAlarmsGoOutWhileTheWorkflowIsBehind(t *testing.T) {
 			t.Errorf("%q delivered twice", m.Subject)
 		}
 	}
-	// The workflow saved after raising, and that save set the next alarms
-	// (the escalations, which the dispatcher may raise before it).
-	waitFor(t, "the read model to show the workflow caught up", 20*time.Second, func() bool {
-		rec, err := d.DB.Case(ctx, id)
-		return err == nil && rec.Version > saved
-	})
 }

@@ -322,7 +322,8 @@ func TestPagesInChromium(t *testing.T) {
 		"remind_on_due": {"duration": "-1s"},
 		"escalations": [{"duration": "2s"}, {"duration": "4s"}],
 		"stall_after": {"duration": "1m"},
-		"handover": {"duration": "5s"}
+		"handover": {"duration": "5s"},
+		"backstop": "1s"
 	}`), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -232,7 +232,8 @@ func TestReminderFiresOnTheRealServer(t *testing.T) {
 		"grace": {"duration": "6s"},
 		"remind_before": {"duration": "-4s"},
 		"remind_on_due": {"duration": "-1s"},
-		"escalations": [{"duration": "2s"}, {"duration": "4s"}]
+		"escalations": [{"duration": "2s"}, {"duration": "4s"}],
+		"backstop": "1s"
 	}`), 0o600)
 	d := startDev(t, devConfig(t, filepath.Join(tempDir(t), "data"), "--policy-file", policy))
 	defer d.Stop()
@@ -388,7 +389,7 @@ func meta(id string) resettlement.Meta {
 func TestDailyDigestForAWorkerWhoChoseIt(t *testing.T) {
 	policy := filepath.Join(tempDir(t), "policy.json")
 	os.WriteFile(policy, []byte(`{"grace": {"duration": "3s"}, "remind_before": {"duration": "-2s"}, "remind_on_due": {"duration": "-1s"},
-		"escalations": [{"duration": "1h"}, {"duration": "2h"}]}`), 0o600)
+		"escalations": [{"duration": "1h"}, {"duration": "2h"}], "backstop": "1s"}`), 0o600)
 	d := startDev(t, devConfig(t, filepath.Join(tempDir(t), "data"), "--policy-file", policy))
 	defer d.Stop()
 	ctx := context.Background()
@@ -532,7 +533,7 @@ func TestFullCaseOnTheRealServer(t *testing.T) {
 func TestMutedKindsAreNotSentButEscalationsAlwaysAre(t *testing.T) {
 	policy := filepath.Join(tempDir(t), "policy.json")
 	os.WriteFile(policy, []byte(`{"grace": {"duration": "4s"}, "remind_before": {"duration": "-3s"}, "remind_on_due": {"duration": "-1s"},
-		"escalations": [{"duration": "1s"}, {"duration": "1h"}]}`), 0o600)
+		"escalations": [{"duration": "1s"}, {"duration": "1h"}], "backstop": "1s"}`), 0o600)
 	d := startDev(t, devConfig(t, filepath.Join(tempDir(t), "data"), "--policy-file", policy))
 	defer d.Stop()
 	ctx := context.Background()

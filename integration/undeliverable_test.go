@@ -19,7 +19,7 @@ import (
 func TestUndeliverableRemindersReachTheManagersView(t *testing.T) {
 	policy := filepath.Join(tempDir(t), "policy.json")
 	os.WriteFile(policy, []byte(`{"grace": {"duration": "3s"}, "remind_before": {"duration": "-2s"}, "remind_on_due": {"duration": "-1s"},
-		"escalations": [{"duration": "1h"}, {"duration": "2h"}]}`), 0o600)
+		"escalations": [{"duration": "1h"}, {"duration": "2h"}], "backstop": "1s"}`), 0o600)
 	d := startDev(t, devConfig(t, filepath.Join(tempDir(t), "data"), "--policy-file", policy))
 	defer d.Stop()
 	d.SMTP.FailNext(1000, 550, "5.1.1 No such mailbox")

@@ -94,10 +94,10 @@ func (c *Case) NextAlarm() (Alarm, bool) {
 // raises anything, and that instant, if nothing changes the case before
 // then; none for a case with no alarm to come. It leaves the case as it is.
 //
-// The read model keeps it beside the case (Projection.Alarms), so the
-// alarms can go out at their instant even when the workflow's timer is
-// late: the workflow raises the same keys when it wakes, and the outbox's
-// key makes that a no-op.
+// The read model keeps the instant beside the case (Projection.AlarmsAt),
+// so the alarms can go out then even when the workflow's timer is late (or
+// waits out the policy's backstop): the workflow raises the same keys when
+// it wakes, and the outbox's key makes that a no-op.
 func (c *Case) NextRaise() ([]Alarm, time.Time) {
 	d := c.Clone()
 	for {
@@ -111,6 +111,22 @@ func (c *Case) NextRaise() ([]Alarm, time.Time) {
 			return due, next.At
 		}
 	}
+}
+
+// TakeDueSince is TakeDue for a case saved without its list of raised keys
+// (the read model's copy), whose next alarm instant was from: every alarm
+// before from is taken as raised — the workflow raises whatever is due
+// before it saves, so none of them is still to raise — and those due at now
+// are taken as TakeDue takes them, the passed rungs of a step folded into
+// the highest. The read model's dispatcher raises them, then finds its next
+// instant with NextRaise.
+func (c *Case) TakeDueSince(from, now time.Time) []Alarm {
+	for _, a := range c.Alarms() {
+		if a.At.Before(from) {
+			c.Fired = append(c.Fired, a.Key)
+		}
+	}
+	return c.TakeDue(now)
 }
 
 // TakeDue returns the alarms due at now and marks them raised.

@@ -195,3 +195,46 @@ func TestNextRaise(t *testing.T) {
 		})
 	}
 }
+
+// TakeDueSince, on the case as the read model saves it (no list of raised
+// keys), raises what the workflow's own TakeDue raises, instant by instant,
+// and what a late one raises: the dispatcher can carry a case's alarms
+// while its workflow sleeps or is behind.
+func TestTakeDueSinceWalksTheLadder(t *testing.T) {
+	now := at(2026, 11, 23, 10, 0)
+	c := openCase(t, OpenCase{Owner: "officer-1", ReceivedOn: D(2026, 11, 20), Adult: true, Dates: ReleaseDates{CRD: D(2027, 3, 10)}}, now)
+	c.TakeDue(now)
+	keys := func(as []Alarm) []string {
+		var ks []string
+		for _, a := range as {
+			ks = append(ks, a.Key)
+		}
+		return ks
+	}
+	walked := 0
+	for {
+		_, next := c.NextRaise()
+		if next.IsZero() {
+			break
+		}
+		saved := c.Clone()
+		saved.Fired = nil
+		// A dispatcher three days late folds the passed rungs as the
+		// workflow would.
+		late, lateSaved := c.Clone(), saved.Clone()
+		if w, g := keys(late.TakeDue(next.AddDate(0, 0, 3))), keys(lateSaved.TakeDueSince(next, next.AddDate(0, 0, 3))); !slices.Equal(w, g) {
+			t.Fatalf("three days after %s: TakeDueSince raises %v, TakeDue %v", next, g, w)
+		}
+		want, got := keys(c.TakeDue(next)), keys(saved.TakeDueSince(next, next))
+		if !slices.Equal(want, got) || len(want) == 0 {
+			t.Fatalf("at %s: TakeDueSince raises %v, the workflow's TakeDue %v", next, got, want)
+		}
+		if _, w := c.NextRaise(); func() bool { _, g := saved.NextRaise(); return !g.Equal(w) }() {
+			t.Fatalf("after %s the next instants differ", next)
+		}
+		walked++
+	}
+	if walked < 20 {
+		t.Errorf("walked %d instants, want the whole ladder of every step", walked)
+	}
+}

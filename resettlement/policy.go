@@ -64,6 +64,15 @@ type Policy struct {
 	StallAfter Offset `json:"stall_after"`
 	// Handover is how long the receiving team has to pick up a transferred case.
 	Handover Offset `json:"handover"`
+	// Backstop is how long after an alarm's instant the case's workflow
+	// wakes to raise it. The read model's dispatcher raises it at the
+	// instant (docs/design.md, "The alarm ladder"); the workflow's raise,
+	// which the outbox ignores when the dispatcher's came first, catches
+	// one the dispatcher could not. The wait keeps the workflows' timers
+	// off the instant, so at a 09:00 peak the emails have the processor to
+	// themselves first. Cases opened before it existed have none (their
+	// policy has no such field): their workflows wake at the instant.
+	Backstop Duration `json:"backstop,omitempty"`
 }
 
 // DefaultPolicy is the ladder of docs/design.md, "The alarm ladder": a step
@@ -85,6 +94,10 @@ func DefaultPolicy() Policy {
 		Escalations:  []Offset{{WorkingDays: 2}, {Days: 7}},
 		StallAfter:   Offset{WorkingDays: 10},
 		Handover:     Offset{WorkingDays: 2},
+		// Long enough for the dispatcher to put 30,000 alarms due at one
+		// instant in the outbox and the sender to hand them to SMTP on
+		// two cores before 30,000 workflows wake (README, "Performance").
+		Backstop: Duration(5 * time.Minute),
 	}
 }
 
@@ -121,6 +134,9 @@ func (p Policy) Validate() error {
 	}
 	if p.offsetLength(p.Handover) <= 0 {
 		errs.Add("policy.handover", "must be positive")
+	}
+	if p.Backstop < 0 || p.Backstop.Std() > time.Hour {
+		errs.Add("policy.backstop", "must be between 0s and 1h")
 	}
 	return errs.Err()
 }

@@ -17,11 +17,10 @@ type Projection struct {
 	EscalationLevel int       `json:"escalation_level"`
 	NextDue         time.Time `json:"next_due"`
 	Events          []Event   `json:"events"`
-	// Alarms are what the case will raise at AlarmsAt, its next alarm
-	// instant, if nothing changes it first (Case.NextRaise). PostgreSQL's
-	// alarm dispatcher raises them then, whether or not the workflow's
-	// timer is on time; the workflow raises them again when it wakes, and
-	// the outbox's key makes that a no-op.
-	Alarms   []Alarm   `json:"alarms,omitempty"`
+	// AlarmsAt is the case's next alarm instant that raises anything
+	// (Case.NextRaise); zero when none is to come. PostgreSQL's alarm
+	// dispatcher raises the case's alarms then, whether or not the
+	// workflow's timer is on time; the workflow raises them again when it
+	// wakes, and the outbox's key makes that a no-op.
 	AlarmsAt time.Time `json:"alarms_at,omitzero"`
 }

@@ -355,14 +355,16 @@ func (w *releaseCase) changed() bool {
 	return w.c.Version != w.savedVersion || len(w.notices) > 0
 }
 
-// sleep waits for the earliest alarm, or until an update changes the case.
+// sleep waits for the earliest alarm, and the policy's backstop after it
+// (the dispatcher raises it at its instant), or until an update changes the
+// case.
 func (w *releaseCase) sleep(ctx workflow.Context) {
 	next, ok := w.c.NextAlarm()
 	if !ok {
 		_ = workflow.Await(ctx, w.changed)
 		return
 	}
-	if d := next.At.Sub(workflow.Now(ctx)); d > 0 {
+	if d := next.At.Add(w.c.Policy.Backstop.Std()).Sub(workflow.Now(ctx)); d > 0 {
 		_, _ = workflow.AwaitWithTimeout(ctx, d, w.changed)
 	}
 }
@@ -415,7 +417,7 @@ func (w *releaseCase) save(ctx workflow.Context) error {
 		if next, ok := w.c.NextDue(); ok {
 			p.NextDue = next
 		}
-		p.Alarms, p.AlarmsAt = w.c.NextRaise()
+		_, p.AlarmsAt = w.c.NextRaise()
 		version, seq := w.c.Version, w.c.EventSeq
 		var f workflow.Future
 		if w.version >= 2 && !w.byUpdate {

@@ -82,7 +82,7 @@ func RunWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 	if err != nil {
 		return err
 	}
-	defer StartSender(db, sender, cfg.SMTPFrom, logger)()
+	defer StartSender(db, sender, cfg.SMTPFrom, cfg.SMTPConnections, logger)()
 	defer StartDispatcher(db, cfg, logger)()
 	defer StartRegrader(db, logger)()
 	defer StartEventSweeper(eventService(db, c, cfg), logger)()

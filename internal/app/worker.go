@@ -72,14 +72,26 @@ func StartDispatcher(db *postgres.DB, cfg config.Config, logger *slog.Logger) (s
 	return func() { cancel(); <-done }
 }
 
-// StartSender drains the outbox in the background until the returned stop
-// function is called. The mail sender's rate (SMTP_RATE) becomes the limit
-// shared through the database by every worker's sender.
-func StartSender(db *postgres.DB, m *mail.Sender, from string, logger *slog.Logger) (stop func() error) {
+// StartSender drains the outbox in the background with connections
+// senders at once (SMTP_CONNECTIONS), until the returned stop function is
+// called. Each sends its batches over one SMTP connection, so a peak of
+// alarms is not held to one connection's round trips. The mail sender's
+// rate (SMTP_RATE) is the limit shared through the database by every
+// sender of every worker.
+func StartSender(db *postgres.DB, m *mail.Sender, from string, connections int, logger *slog.Logger) (stop func() error) {
 	host, _ := os.Hostname()
-	s := &outbox.Sender{DB: db, Mail: m, From: from, Name: fmt.Sprintf("%s/%d", host, os.Getpid()), Rate: m.RatePerMinute(), Logger: logger}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	return func() error { cancel(); return <-done }
+	done := make(chan error, max(connections, 1))
+	for i := range max(connections, 1) {
+		s := &outbox.Sender{DB: db, Mail: m, From: from, Name: fmt.Sprintf("%s/%d/%d", host, os.Getpid(), i+1), Rate: m.RatePerMinute(), Logger: logger}
+		go func() { done <- s.Run(ctx) }()
+	}
+	return func() error {
+		cancel()
+		var errs []error
+		for range max(connections, 1) {
+			errs = append(errs, <-done)
+		}
+		return errors.Join(errs...)
+	}
 }

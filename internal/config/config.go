@@ -90,6 +90,7 @@ type Config struct {
 	SMTPFrom          string
 	SMTPReplyTo       string
 	SMTPRate          int
+	SMTPConnections   int
 
 	// OAuth 2.0 client credentials that fetch SMTP access tokens
 	// (xoauth2/oauthbearer) instead of a static one in SMTPPassword.
@@ -224,6 +225,14 @@ var Settings = []Setting{
 	{Flag: "smtp-oauth-scope", Env: "SMTP_OAUTH_SCOPE", Default: "", Help: "scope to ask SMTP_OAUTH_TOKEN_URL for, e.g. https://outlook.office365.com/.default", Commands: "api worker", set: str(func(c *Config) *string { return &c.SMTPOAuthScope })},
 	{Flag: "smtp-from", Env: "SMTP_FROM", Default: "Throughgate <throughgate@localhost>", Help: "From address of every email", Commands: "api worker", set: str(func(c *Config) *string { return &c.SMTPFrom })},
 	{Flag: "smtp-reply-to", Env: "SMTP_REPLY_TO", Default: "", Help: "Reply-To address", Commands: "api worker", set: str(func(c *Config) *string { return &c.SMTPReplyTo })},
+	{Flag: "smtp-connections", Env: "SMTP_CONNECTIONS", Default: "4", Help: "SMTP connections each worker's outbox sender uses at once (at least 1)", Commands: "dev worker", set: func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fmt.Errorf("SMTP_CONNECTIONS must be a whole number of at least 1, got %q", v)
+		}
+		c.SMTPConnections = n
+		return nil
+	}},
 	{Flag: "smtp-rate", Env: "SMTP_RATE", Default: "600", Help: "emails per minute at most, all workers together (0: no limit)", Commands: "api worker", set: integer("SMTP_RATE", func(c *Config) *int { return &c.SMTPRate })},
 	{Flag: "oidc-issuer", Env: "OIDC_ISSUER", Default: "", Help: "OpenID Connect issuer URL for single sign-on (empty: local passwords only)", Commands: "dev api", set: str(func(c *Config) *string { return &c.OIDCIssuer })},
 	{Flag: "oidc-client-id", Env: "OIDC_CLIENT_ID", Default: "", Help: "OpenID Connect client id", Commands: "dev api", set: str(func(c *Config) *string { return &c.OIDCClientID })},
@@ -450,6 +459,7 @@ func LoadPolicy(path string) (resettlement.Policy, error) {
 		"escalations":   func() { p.Escalations = def.Escalations },
 		"stall_after":   func() { p.StallAfter = def.StallAfter },
 		"handover":      func() { p.Handover = def.Handover },
+		"backstop":      func() { p.Backstop = def.Backstop },
 	} {
 		if _, ok := present[key]; !ok {
 			keep()

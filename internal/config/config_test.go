@@ -130,6 +130,18 @@ func TestPolicyFile(t *testing.T) {
 	if c.Policy.Grace != (resettlement.Offset{Duration: resettlement.Duration(5 * time.Second)}) || c.Policy.StallAfter.WorkingDays != 10 {
 		t.Errorf("policy %+v", c.Policy)
 	}
+	if c.Policy.Backstop != resettlement.DefaultPolicy().Backstop || c.Policy.Backstop == 0 {
+		t.Errorf("a file without a backstop: %s, want the default's", c.Policy.Backstop.Std())
+	}
+	backstop := filepath.Join(dir, "backstop.json")
+	os.WriteFile(backstop, []byte(`{"backstop": "1s"}`), 0o600)
+	if c, err := Load("dev", []string{"--policy-file", backstop}, env(nil)); err != nil || c.Policy.Backstop.Std() != time.Second {
+		t.Errorf("backstop 1s: %v, %v", c.Policy.Backstop.Std(), err)
+	}
+	os.WriteFile(backstop, []byte(`{"backstop": "2h"}`), 0o600)
+	if _, err := Load("dev", []string{"--policy-file", backstop}, env(nil)); err == nil || !strings.Contains(err.Error(), "policy.backstop") {
+		t.Errorf("backstop 2h: %v", err)
+	}
 	bad := filepath.Join(dir, "bad.json")
 	os.WriteFile(bad, []byte(`{"grase": {"days": 1}}`), 0o600)
 	if _, err := Load("dev", []string{"--policy-file", bad}, env(nil)); err == nil || !strings.Contains(err.Error(), `unknown field "grase"`) {

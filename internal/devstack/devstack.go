@@ -230,7 +230,7 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *Dev,
 	if err != nil {
 		return nil, err
 	}
-	d.stop = append(d.stop, app.StartSender(d.DB, sender, cfg.SMTPFrom, logger))
+	d.stop = append(d.stop, app.StartSender(d.DB, sender, cfg.SMTPFrom, cfg.SMTPConnections, logger))
 	stopDispatcher := app.StartDispatcher(d.DB, cfg, logger)
 	d.stop = append(d.stop, func() error { stopDispatcher(); return nil })
 	stopRegrader := app.StartRegrader(d.DB, logger)

@@ -11,94 +11,85 @@ import (
 	"github.com/throughgate/throughgate/resettlement"
 )
 
-// alarmSet sets the case's next alarms from SaveCase's last two parameters,
-// after the outcome columns.
-var alarmSet = fmt.Sprintf("next_alarm_at = $%d, next_alarms = $%d", 18+len(outcomeColumns), 19+len(outcomeColumns))
+// alarmSet sets the case's next alarm instant from SaveCase's last
+// parameter, after the outcome columns.
+var alarmSet = fmt.Sprintf("next_alarm_at = $%d", 18+len(outcomeColumns))
 
-// nextAlarms is what SaveCase keeps of the projection's next alarms: their
-// instant and the alarms, or nothing for a case with none to come.
-func nextAlarms(p resettlement.Projection) (*time.Time, []byte, error) {
-	if len(p.Alarms) == 0 {
-		return nil, nil, nil
+// instant is a time for a nullable column: nil for the zero time.
+func instant(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
 	}
-	b, err := json.Marshal(p.Alarms)
-	if err != nil {
-		return nil, nil, err
-	}
-	return &p.AlarmsAt, b, nil
+	return &t
 }
 
-// DueAlarms are the alarms of one case whose instant has come, with the
-// case as the read model last saved it (Case.Fired and Case.Events are not
-// saved, and not needed to raise them).
+// DueAlarms is a case whose next alarm instant, At, has come, as the read
+// model last saved it (without Case.Fired and Case.Events, which are not
+// saved: resettlement.Case.TakeDueSince works without them).
 type DueAlarms struct {
-	Case   *resettlement.Case
-	At     time.Time
-	Alarms []resettlement.Alarm
+	Case *resettlement.Case
+	At   time.Time
 }
 
-// RaiseDueAlarms claims up to n cases whose next alarms are due at now,
-// calls raise for each, and clears them, in one transaction: the cases'
-// rows stay locked while raise runs, so a command on its way to one of
-// them (HoldAlarms) waits until its alarms are raised, and two dispatchers
-// never take the same case (SKIP LOCKED). An error from raise is the
-// caller's to log: the case's alarms are cleared all the same, and its
-// workflow's timer raises them (the backstop). It returns how many cases
-// it claimed.
+// RaiseDueAlarms claims up to n cases whose next alarm instant has come by
+// now, calls raise for each, and keeps the next instant raise returns (the
+// zero time: none to come), in one transaction: the cases' rows stay
+// locked while raise runs, so a command on its way to one of them
+// (HoldAlarms) waits until its alarms are raised, and two dispatchers never
+// take the same case (SKIP LOCKED). An error in raising is the caller's to
+// log: the case moves on all the same, and its workflow's timer raises what
+// was missed (the backstop). It returns how many cases it claimed.
 //
 // The lock is FOR NO KEY UPDATE, as an UPDATE of the row takes: FOR UPDATE
 // would also stop raise's own outbox rows, whose foreign key reads the
 // case's row FOR KEY SHARE from another connection, until the transaction
 // ended.
-func (db *DB) RaiseDueAlarms(ctx context.Context, now time.Time, n int, raise func(DueAlarms)) (int, error) {
+func (db *DB) RaiseDueAlarms(ctx context.Context, now time.Time, n int, raise func(DueAlarms) (next time.Time)) (int, error) {
 	claimed := 0
 	err := pgx.BeginFunc(ctx, db.q, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `select id, next_alarm_at, next_alarms, state from cases
+		rows, err := tx.Query(ctx, `select id, next_alarm_at, state from cases
 			where next_alarm_at <= $1 order by next_alarm_at limit $2 for no key update skip locked`, now, n)
 		if err != nil {
 			return err
 		}
 		var due []DueAlarms
-		var ids []string
 		for rows.Next() {
 			var id string
 			var d DueAlarms
-			var alarms, state []byte
-			if err := rows.Scan(&id, &d.At, &alarms, &state); err != nil {
+			var state []byte
+			if err := rows.Scan(&id, &d.At, &state); err != nil {
 				return err
-			}
-			if err := json.Unmarshal(alarms, &d.Alarms); err != nil {
-				return fmt.Errorf("case %s: next alarms: %w", id, err)
 			}
 			if err := json.Unmarshal(state, &d.Case); err != nil || d.Case == nil {
 				return fmt.Errorf("case %s: state: %v", id, err)
 			}
 			due = append(due, d)
-			ids = append(ids, id)
 		}
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		for _, d := range due {
-			raise(d)
-		}
-		claimed = len(ids)
+		claimed = len(due)
 		if claimed == 0 {
 			return nil
 		}
-		_, err = tx.Exec(ctx, `update cases set next_alarm_at = null, next_alarms = null where id = any($1)`, ids)
+		ids, nexts := make([]string, len(due)), make([]*time.Time, len(due))
+		for i, d := range due {
+			ids[i], nexts[i] = d.Case.ID, instant(raise(d))
+		}
+		_, err = tx.Exec(ctx, `update cases c set next_alarm_at = v.at
+			from unnest($1::text[], $2::timestamptz[]) as v(id, at) where c.id = v.id`, ids, nexts)
 		return err
 	})
 	return claimed, err
 }
 
-// HoldAlarms clears a case's next alarms before a command goes to its
-// workflow, waiting for a dispatcher raising them to finish: what is
-// raised then is what the case said before the command. The workflow's
-// save after the command sets them again; a command it rejects leaves them
-// to the workflow's timer.
+// HoldAlarms clears a case's next alarm instant before a command goes to
+// its workflow, waiting for a dispatcher raising its alarms to finish: what
+// is raised then is what the case said before the command. The workflow's
+// save after the command sets it again; a command it rejects leaves the
+// alarms to the workflow's timer.
 func (db *DB) HoldAlarms(ctx context.Context, caseID string) error {
-	_, err := db.q.Exec(ctx, `update cases set next_alarm_at = null, next_alarms = null
+	_, err := db.q.Exec(ctx, `update cases set next_alarm_at = null
 		where id = $1 and next_alarm_at is not null`, caseID)
 	return err
 }

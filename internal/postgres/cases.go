@@ -147,10 +147,6 @@ func (db *DB) SaveCase(ctx context.Context, p resettlement.Projection, now time.
 	if err != nil {
 		return err
 	}
-	alarmsAt, alarms, err := nextAlarms(p) // the dispatcher's (alarms.go)
-	if err != nil {
-		return err
-	}
 	return pgx.BeginFunc(ctx, db.q, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `update cases set version = $2, establishment = $3, team_id = $4, owner_id = nullif($5, ''),
 			stage = $6, stalled = $7, escalation_level = $8, paused = $9, next_due = $10, release_day = $11,
@@ -159,7 +155,7 @@ func (db *DB) SaveCase(ctx context.Context, p resettlement.Projection, now time.
 			where id = $1 and version < $2`,
 			append(append([]any{c.ID, c.Version, c.Establishment, c.Team, c.Owner, string(p.Stage), p.Stalled, p.EscalationLevel, c.Paused,
 				nextDue, releaseDay, date(c.ReceivedOn), c.LastProgress, closedAt, state, date(c.SentenceDate), releasedOn}, outcomes...),
-				alarmsAt, alarms)...)
+				instant(p.AlarmsAt))...)
 		if err != nil {
 			return err
 		}
