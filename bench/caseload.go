@@ -78,6 +78,11 @@ func runCaseload(ctx context.Context, e *env, n int) error {
 	if err != nil {
 		return err
 	}
+	if e.quick {
+		// The workflows wake the backstop after the instant, and the bare
+		// timers wait for them: seconds, not the default's minutes.
+		policy.Backstop = resettlement.Duration(3 * time.Second)
+	}
 	e.logf("  %d calibration cases at %.0f/s: the peak will be at %s", k, rate, peak.Format("15:04:05"))
 
 	svc.Policy = policy
@@ -122,7 +127,7 @@ func runCaseload(ctx context.Context, e *env, n int) error {
 
 	if overran || time.Now().After(peak) {
 		for _, f := range []string{fmt.Sprintf("09:00 peak: all %s emails handed to SMTP, after the instant", count(n)),
-			fmt.Sprintf("09:00 peak: lateness p99 of %s alarms (timer to activity)", count(n))} {
+			fmt.Sprintf("09:00 peak: lateness p99 of %s alarms (instant to email written)", count(n))} {
 			e.table.add(Row{Scenario: name, Figure: f, Target: map[bool]string{true: "≤ 120 s", false: "≤ bare + 1 s"}[strings.Contains(f, "SMTP")],
 				Outcome: NotRun, Note: fmt.Sprintf("opening the cases (%s) and the restart ran past the instant fixed for the peak (%s): the machine slowed after the calibration; run again",
 					secs(loadTook), peak.Format("15:04:05"))})
@@ -236,9 +241,9 @@ func runCaseload(ctx context.Context, e *env, n int) error {
 	e.table.add(Row{Scenario: name, Figure: "09:00 peak: processor time per alarm, every process", TG: ms(tgCPU), Bare: ms(bareCPU),
 		Ratio: ratio(tgCPU.Seconds(), bareCPU.Seconds()), Outcome: Info,
 		Note: "Throughgate's: the dispatcher's raise, the email sent, the timer, replaying the case (the restart emptied the caches), RaiseAlarm again, SaveCase; bare: the timer and one activity"})
-	e.table.judge(Row{Scenario: name, Figure: fmt.Sprintf("09:00 peak: lateness p99 of %s alarms (timer to activity)", count(n)),
+	e.table.judge(Row{Scenario: name, Figure: fmt.Sprintf("09:00 peak: lateness p99 of %s alarms (instant to email written)", count(n)),
 		TG: secs(tg99), Bare: secs(bare99), Ratio: ratio(tg99.Seconds(), bare99.Seconds()), Target: "≤ bare + 1 s",
-		Note: fmt.Sprintf("p50: Throughgate %s, bare %s. Throughgate's lateness is when RaiseAlarm wrote the email's outbox row; bare's when its activity ran",
+		Note: fmt.Sprintf("p50: Throughgate %s, bare %s. Throughgate's lateness is when the email's outbox row was written (by the dispatcher, or the workflow if first); bare's when its activity ran",
 			secs(p50.Sub(peak)), secs(pct(late, 0.5)))}, len(late) >= n && tg99 <= bare99+time.Second)
 	return nil
 }
