@@ -19,6 +19,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"strings"
 	"time"
@@ -247,10 +248,18 @@ func (s *Service) Update(ctx context.Context, caseID, update string, cmd domainC
 	var res workflows.UpdateResult
 	// The case's next alarms wait for the workflow's save after the
 	// command: the dispatcher must not raise them from what the command is
-	// changing (who owns a step, whether it is done).
-	if err := s.DB.HoldAlarms(ctx, caseID); err != nil {
+	// changing (who owns a step, whether it is done). A command that
+	// changes nothing gets them back.
+	held, err := s.DB.HoldAlarms(ctx, caseID)
+	if err != nil {
 		return res, err
 	}
+	defer func() {
+		if err := s.DB.ReleaseAlarms(context.WithoutCancel(ctx), held); err != nil {
+			// The workflow's timer raises them, the policy's backstop late.
+			slog.Warn("putting back a case's next alarms failed", "case", caseID, "err", err)
+		}
+	}()
 	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: workflows.WorkflowID(caseID), UpdateName: update, UpdateID: cmd.RequestMeta().RequestID,
 		Args: []any{cmd}, WaitForStage: client.WorkflowUpdateStageCompleted,

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -83,13 +84,37 @@ func (db *DB) RaiseDueAlarms(ctx context.Context, now time.Time, n int, raise fu
 	return claimed, err
 }
 
+// HeldAlarms is what HoldAlarms took from a case, for ReleaseAlarms.
+type HeldAlarms struct {
+	caseID  string
+	at      time.Time // zero: nothing was held
+	version int
+}
+
 // HoldAlarms clears a case's next alarm instant before a command goes to
 // its workflow, waiting for a dispatcher raising its alarms to finish: what
 // is raised then is what the case said before the command. The workflow's
-// save after the command sets it again; a command it rejects leaves the
-// alarms to the workflow's timer.
-func (db *DB) HoldAlarms(ctx context.Context, caseID string) error {
-	_, err := db.q.Exec(ctx, `update cases set next_alarm_at = null
-		where id = $1 and next_alarm_at is not null`, caseID)
+// save after the command sets the instant again; ReleaseAlarms puts it
+// back when there was none (a rejected or repeated command).
+func (db *DB) HoldAlarms(ctx context.Context, caseID string) (HeldAlarms, error) {
+	h := HeldAlarms{caseID: caseID}
+	err := db.q.QueryRow(ctx, `with held as (
+			select id, next_alarm_at, version from cases where id = $1 and next_alarm_at is not null for no key update)
+		update cases c set next_alarm_at = null from held where c.id = held.id
+		returning held.next_alarm_at, held.version`, caseID).Scan(&h.at, &h.version)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return h, nil
+	}
+	return h, err
+}
+
+// ReleaseAlarms puts back what HoldAlarms took, unless the workflow has
+// saved the case since (its save set the instant).
+func (db *DB) ReleaseAlarms(ctx context.Context, h HeldAlarms) error {
+	if h.at.IsZero() {
+		return nil
+	}
+	_, err := db.q.Exec(ctx, `update cases set next_alarm_at = $2
+		where id = $1 and version = $3 and next_alarm_at is null`, h.caseID, h.at, h.version)
 	return err
 }

@@ -99,12 +99,37 @@ func TestNextAlarmsRaisedOnceAtTheirInstant(t *testing.T) {
 	c.Version++
 	save(c)
 
-	// A command on its way holds them.
-	if err := db.HoldAlarms(ctx, c.ID); err != nil {
+	// A command on its way holds them; one that changed nothing (no save
+	// since) gets them back.
+	held, err := db.HoldAlarms(ctx, c.ID)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if n := raise(at); n != 0 {
 		t.Fatal("held alarms were raised")
+	}
+	if err := db.ReleaseAlarms(ctx, held); err != nil {
+		t.Fatal(err)
+	}
+	next = time.Time{}
+	if n := raise(at); n != 1 {
+		t.Fatal("alarms released after a command that changed nothing were not raised")
+	}
+	// One the workflow saved keeps what its save set.
+	c.Version++
+	save(c)
+	if held, err = db.HoldAlarms(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	c.Version++
+	c.Paused = true // the command paused the case: no alarms to come
+	save(c)
+	c.Paused = false
+	if err := db.ReleaseAlarms(ctx, held); err != nil {
+		t.Fatal(err)
+	}
+	if n := raise(at.AddDate(1, 0, 0)); n != 0 {
+		t.Fatal("a release brought back alarms the workflow's save had cleared")
 	}
 
 	// While a dispatcher raises them, a second finds nothing and a hold
@@ -114,7 +139,7 @@ func TestNextAlarmsRaisedOnceAtTheirInstant(t *testing.T) {
 	var mu sync.Mutex
 	var order []string
 	note := func(s string) { mu.Lock(); order = append(order, s); mu.Unlock() }
-	raising, held := make(chan struct{}), make(chan error)
+	raising, holding := make(chan struct{}), make(chan error)
 	go func() {
 		_, err := db.RaiseDueAlarms(ctx, at, 10, func(postgres.DueAlarms) time.Time {
 			close(raising)
@@ -130,8 +155,8 @@ func TestNextAlarmsRaisedOnceAtTheirInstant(t *testing.T) {
 	if n := raise(at); n != 0 {
 		t.Error("two dispatchers took one case")
 	}
-	go func() { err := db.HoldAlarms(ctx, c.ID); note("held"); held <- err }()
-	if err := <-held; err != nil {
+	go func() { _, err := db.HoldAlarms(ctx, c.ID); note("held"); holding <- err }()
+	if err := <-holding; err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(order, []string{"raised", "held"}) {
