@@ -29,7 +29,16 @@ type recipient struct {
 // 1 goes to the owner's team manager, level 2 to the head of service;
 // unassigned steps go to the queue and its manager; a stalled case to the
 // manager of the case's team.
+//
+// An alarm is raised once, to whoever it went to first: the dispatcher
+// raises it at its instant from the read model, and the workflow, waking the
+// policy's backstop later (or for a command in between), raises it again;
+// if the command gave the step a new owner, the new owner must not get the
+// alarm the old one already had.
 func (a *Activities) RaiseAlarm(ctx context.Context, in workflows.AlarmInput) (workflows.AlarmResult, error) {
+	if raised, err := a.DB.AlarmRaised(ctx, in.CaseID, in.Alarm.Key); err != nil || raised {
+		return workflows.AlarmResult{Alarm: in.Alarm.Key}, err
+	}
 	team := in.Team
 	if in.Step != nil {
 		team = in.Step.Owner.Team
@@ -84,24 +93,32 @@ func alertEmail(in workflows.AlarmInput, baseURL string) mail.Alert {
 }
 
 // enqueue writes one outbox row per recipient, less those who turned this
-// kind of email off.
+// kind of email off, in one transaction: all of them or none
+// (DB.AlarmRaised relies on it).
 func (a *Activities) enqueue(ctx context.Context, caseID, key, kind, template string, data mail.Alert, to []recipient) (workflows.AlarmResult, error) {
 	res := workflows.AlarmResult{Alarm: key}
-	for _, r := range to {
-		if slices.Contains(r.muted, kind) {
-			continue
+	err := a.DB.InTx(ctx, func(tx *postgres.DB) error {
+		res.Recipients, res.Written = nil, 0
+		for _, r := range to {
+			if slices.Contains(r.muted, kind) {
+				continue
+			}
+			d := data
+			d.RecipientName = r.name
+			written, err := tx.EnqueueEmail(ctx, postgres.Email{CaseID: caseID, AlarmKey: key, Recipient: r.email,
+				RecipientID: r.id, Kind: kind, Template: template, Data: d, Digest: r.digest})
+			if err != nil {
+				return err
+			}
+			res.Recipients = append(res.Recipients, r.id)
+			if written {
+				res.Written++
+			}
 		}
-		d := data
-		d.RecipientName = r.name
-		written, err := a.DB.EnqueueEmail(ctx, postgres.Email{CaseID: caseID, AlarmKey: key, Recipient: r.email,
-			RecipientID: r.id, Kind: kind, Template: template, Data: d, Digest: r.digest})
-		if err != nil {
-			return res, err
-		}
-		res.Recipients = append(res.Recipients, r.id)
-		if written {
-			res.Written++
-		}
+		return nil
+	})
+	if err != nil {
+		return res, err
 	}
 	if len(to) == 0 {
 		a.logger().Warn("alarm has nobody to tell: check the team's manager, head of service and queue address",

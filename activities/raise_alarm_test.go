@@ -1,10 +1,14 @@
 package activities
 
 import (
+	"context"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/throughgate/throughgate/internal/mail"
+	"github.com/throughgate/throughgate/internal/postgres"
+	"github.com/throughgate/throughgate/internal/postgres/pgtest"
 	"github.com/throughgate/throughgate/resettlement"
 	"github.com/throughgate/throughgate/workflows"
 )
@@ -49,5 +53,66 @@ func TestAlertEmail(t *testing.T) {
 	}
 	if _, _, _, err := mail.RenderAlert(stalled); err != nil {
 		t.Errorf("stalled does not render: %v", err)
+	}
+}
+
+// An alarm is raised once, to whoever it went to first: the dispatcher
+// raises it at its instant, and the workflow, waking later after a command
+// gave the step a new owner, must not send the new owner the same alarm.
+// Each raise writes all of its recipients or none.
+func TestAnAlarmIsRaisedOnce(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	for _, s := range []postgres.Staff{
+		{ID: "officer-1", Name: "Olu Officer", Email: "olu@pvi.example.org", Role: "officer", Notify: "each", Active: true},
+		{ID: "officer-2", Name: "Ade Officer", Email: "ade@pvi.example.org", Role: "officer", Notify: "each", Active: true},
+	} {
+		if err := db.CreateStaff(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.CreateTeam(ctx, postgres.Team{ID: "pvi-resettlement", Name: "PVI resettlement", Establishment: "PVI", Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.CreateCase(ctx, postgres.NewCase{ID: "case-once", Person: postgres.Person{PrisonNumber: "A1234AA", Booking: "1",
+		GivenName: "Sam", FamilyName: "Example", DateOfBirth: resettlement.D(1990, 5, 17)}, OpenedBy: "officer-1",
+		Establishment: "PVI", Team: "pvi-resettlement", ReceivedOn: resettlement.D(2026, 11, 20)}); err != nil {
+		t.Fatal(err)
+	}
+	a := &Activities{DB: db, BaseURL: "https://tg.example"}
+	raise := func(key, owner string) workflows.AlarmResult {
+		t.Helper()
+		step := &resettlement.Step{ID: "housing-referral", Kind: resettlement.KindHousingReferral, Title: "Housing: duty to refer",
+			Owner: resettlement.Owner{Staff: owner, Team: "pvi-resettlement"}}
+		res, err := a.RaiseAlarm(ctx, workflows.AlarmInput{CaseID: "case-once", Team: "pvi-resettlement", Step: step,
+			Alarm: resettlement.Alarm{Key: key, Kind: resettlement.AlarmReminder, StepID: step.ID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	recipients := func() []string {
+		rows, err := db.CaseEmails(ctx, "case-once")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var to []string
+		for _, r := range rows {
+			to = append(to, r.AlarmKey+" "+r.Recipient)
+		}
+		return to
+	}
+	if res := raise("c0/housing-referral/2027-01-13/reminder", "officer-1"); res.Written != 1 {
+		t.Fatalf("first raise wrote %d", res.Written)
+	}
+	// The step changed hands; the workflow raises the same alarm again.
+	if res := raise("c0/housing-referral/2027-01-13/reminder", "officer-2"); res.Written != 0 || len(res.Recipients) != 0 {
+		t.Errorf("second raise of one alarm wrote %d to %v", res.Written, res.Recipients)
+	}
+	// The next alarm goes to the new owner.
+	raise("c0/housing-referral/2027-01-13/due", "officer-2")
+	want := []string{"c0/housing-referral/2027-01-13/reminder olu@pvi.example.org", "c0/housing-referral/2027-01-13/due ade@pvi.example.org"}
+	if got := recipients(); !slices.Equal(got, want) {
+		t.Errorf("outbox %v, want %v", got, want)
 	}
 }

@@ -40,6 +40,15 @@ func (db *DB) EnqueueEmail(ctx context.Context, e Email) (bool, error) {
 	return tag.RowsAffected() == 1, nil
 }
 
+// AlarmRaised reports whether the outbox holds any email of a case's alarm:
+// RaiseAlarm writes an alarm's emails in one transaction, so one row means
+// the alarm was raised, whoever it went to.
+func (db *DB) AlarmRaised(ctx context.Context, caseID, key string) (bool, error) {
+	var raised bool
+	err := db.q.QueryRow(ctx, `select exists (select 1 from outbox where case_id = $1 and alarm_key = $2)`, caseID, key).Scan(&raised)
+	return raised, err
+}
+
 // OutboxRow is an outbox row as read back.
 type OutboxRow struct {
 	ID        int64           `json:"id"`
