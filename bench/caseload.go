@@ -195,7 +195,7 @@ func runCaseload(ctx context.Context, e *env, n int) error {
 	tgCPU := (s.CPU() - cpu) / time.Duration(max(sent, 1))
 	e.logf("  the workflows caught up %s after the instant", caught.Sub(peak).Round(time.Second))
 	e.table.add(Row{Scenario: name, Figure: "09:00 peak: every workflow woken and saved, after the instant", TG: secs(caught.Sub(peak)), Outcome: Info,
-		Note: "the timers behind the dispatcher: each raises its alarm again (the outbox ignores it) and saves the case"})
+		Note: "the timers behind the dispatcher: each raises its alarm again (RaiseAlarm finds it raised) and saves the case"})
 	e.table.add(Row{Scenario: name, Figure: "throughgate RSS at most, during the peak", TG: mib(peakRSS), Target: "(≤ 1024 MiB)", Outcome: Info,
 		Note: "every case's workflow runs again after the restart: the worker's cache and the server's fill up"})
 
