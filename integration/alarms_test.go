@@ -2,8 +2,6 @@ package integration
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -20,15 +18,13 @@ import (
 // would tell. When the worker is back the workflow raises them too, and
 // nobody gets an email twice.
 func TestAlarmsGoOutWhileTheWorkflowIsBehind(t *testing.T) {
-	policy := filepath.Join(tempDir(t), "policy.json")
-	os.WriteFile(policy, []byte(`{
+	d := startDevWithPolicy(t, `{
 		"grace": {"duration": "10s"},
 		"remind_before": {"duration": "-6s"},
 		"remind_on_due": {"duration": "-2s"},
 		"escalations": [{"duration": "2s"}, {"duration": "5s"}],
 		"backstop": "1s"
-	}`), 0o600)
-	d := startDev(t, devConfig(t, filepath.Join(tempDir(t), "data"), "--policy-file", policy))
+	}`)
 	defer d.Stop()
 	ctx := context.Background()
 	today := resettlement.DateOf(time.Now())

@@ -71,6 +71,17 @@ func startDev(t *testing.T, cfg config.Config) *devstack.Dev {
 	return d
 }
 
+// startDevWithPolicy is startDev with the policy file policy (JSON): a
+// seconds-scale ladder is configuration, not a code path.
+func startDevWithPolicy(t *testing.T, policy string) *devstack.Dev {
+	t.Helper()
+	path := filepath.Join(tempDir(t), "policy.json")
+	if err := os.WriteFile(path, []byte(policy), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return startDev(t, devConfig(t, filepath.Join(tempDir(t), "data"), "--policy-file", path))
+}
+
 func getJSON(t *testing.T, url string, v any) int {
 	t.Helper()
 	resp, err := http.Get(url)
@@ -227,15 +238,13 @@ func TestDevStackRefusesBadStarts(t *testing.T) {
 
 func TestReminderFiresOnTheRealServer(t *testing.T) {
 	// A seconds-scale policy is configuration, not a code path.
-	policy := filepath.Join(tempDir(t), "policy.json")
-	os.WriteFile(policy, []byte(`{
+	d := startDevWithPolicy(t, `{
 		"grace": {"duration": "6s"},
 		"remind_before": {"duration": "-4s"},
 		"remind_on_due": {"duration": "-1s"},
 		"escalations": [{"duration": "2s"}, {"duration": "4s"}],
 		"backstop": "1s"
-	}`), 0o600)
-	d := startDev(t, devConfig(t, filepath.Join(tempDir(t), "data"), "--policy-file", policy))
+	}`)
 	defer d.Stop()
 	ctx := context.Background()
 	today := resettlement.DateOf(time.Now())
@@ -387,10 +396,8 @@ func meta(id string) resettlement.Meta {
 }
 
 func TestDailyDigestForAWorkerWhoChoseIt(t *testing.T) {
-	policy := filepath.Join(tempDir(t), "policy.json")
-	os.WriteFile(policy, []byte(`{"grace": {"duration": "3s"}, "remind_before": {"duration": "-2s"}, "remind_on_due": {"duration": "-1s"},
-		"escalations": [{"duration": "1h"}, {"duration": "2h"}], "backstop": "1s"}`), 0o600)
-	d := startDev(t, devConfig(t, filepath.Join(tempDir(t), "data"), "--policy-file", policy))
+	d := startDevWithPolicy(t, `{"grace": {"duration": "3s"}, "remind_before": {"duration": "-2s"}, "remind_on_due": {"duration": "-1s"},
+		"escalations": [{"duration": "1h"}, {"duration": "2h"}], "backstop": "1s"}`)
 	defer d.Stop()
 	ctx := context.Background()
 	officer, err := d.DB.StaffMember(ctx, "officer-1")
@@ -531,10 +538,8 @@ func TestFullCaseOnTheRealServer(t *testing.T) {
 }
 
 func TestMutedKindsAreNotSentButEscalationsAlwaysAre(t *testing.T) {
-	policy := filepath.Join(tempDir(t), "policy.json")
-	os.WriteFile(policy, []byte(`{"grace": {"duration": "4s"}, "remind_before": {"duration": "-3s"}, "remind_on_due": {"duration": "-1s"},
-		"escalations": [{"duration": "1s"}, {"duration": "1h"}], "backstop": "1s"}`), 0o600)
-	d := startDev(t, devConfig(t, filepath.Join(tempDir(t), "data"), "--policy-file", policy))
+	d := startDevWithPolicy(t, `{"grace": {"duration": "4s"}, "remind_before": {"duration": "-3s"}, "remind_on_due": {"duration": "-1s"},
+		"escalations": [{"duration": "1s"}, {"duration": "1h"}], "backstop": "1s"}`)
 	defer d.Stop()
 	ctx := context.Background()
 	if err := d.DB.SetMuted(ctx, "officer-1", []string{"reminder"}); err != nil {

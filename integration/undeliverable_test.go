@@ -3,8 +3,6 @@ package integration
 import (
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,10 +15,8 @@ import (
 // refuses a reminder for good (550), the sender does not retry it, and the
 // team's manager sees it on the board, in the API and on the page.
 func TestUndeliverableRemindersReachTheManagersView(t *testing.T) {
-	policy := filepath.Join(tempDir(t), "policy.json")
-	os.WriteFile(policy, []byte(`{"grace": {"duration": "3s"}, "remind_before": {"duration": "-2s"}, "remind_on_due": {"duration": "-1s"},
-		"escalations": [{"duration": "1h"}, {"duration": "2h"}], "backstop": "1s"}`), 0o600)
-	d := startDev(t, devConfig(t, filepath.Join(tempDir(t), "data"), "--policy-file", policy))
+	d := startDevWithPolicy(t, `{"grace": {"duration": "3s"}, "remind_before": {"duration": "-2s"}, "remind_on_due": {"duration": "-1s"},
+		"escalations": [{"duration": "1h"}, {"duration": "2h"}], "backstop": "1s"}`)
 	defer d.Stop()
 	d.SMTP.FailNext(1000, 550, "5.1.1 No such mailbox")
 	today := resettlement.DateOf(time.Now())

@@ -134,10 +134,6 @@ func (db *DB) SaveCase(ctx context.Context, p resettlement.Projection, now time.
 	if d, ok := c.ReleaseDay(); ok {
 		releaseDay = date(d)
 	}
-	var nextDue *time.Time
-	if !p.NextDue.IsZero() {
-		nextDue = &p.NextDue
-	}
 	var closedAt *time.Time
 	if c.Closed {
 		t := c.LastProgress
@@ -154,7 +150,7 @@ func (db *DB) SaveCase(ctx context.Context, p resettlement.Projection, now time.
 			released_on = $17, `+outcomeSet+`, `+alarmSet+`
 			where id = $1 and version < $2`,
 			append(append([]any{c.ID, c.Version, c.Establishment, c.Team, c.Owner, string(p.Stage), p.Stalled, p.EscalationLevel, c.Paused,
-				nextDue, releaseDay, date(c.ReceivedOn), c.LastProgress, closedAt, state, date(c.SentenceDate), releasedOn}, outcomes...),
+				instant(p.NextDue), releaseDay, date(c.ReceivedOn), c.LastProgress, closedAt, state, date(c.SentenceDate), releasedOn}, outcomes...),
 				instant(p.AlarmsAt))...)
 		if err != nil {
 			return err
