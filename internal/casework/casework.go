@@ -176,9 +176,12 @@ func (s *Service) open(ctx context.Context, r OpenRequest) (caseID string, creat
 	}
 	policy := s.Policy // validated with the rest of the configuration
 	open := r.openCase(newCaseID(), &policy)
+	if planned, err = resettlement.Open(open, now); err != nil {
+		return "", false, nil, err // checked above: a fault
+	}
 	id, created, err := s.DB.CreateCase(ctx, postgres.NewCase{ID: open.CaseID, Person: r.Person, OpenedBy: r.OpenedBy,
 		RequestID: r.RequestID, Establishment: r.Establishment, Team: r.Team, Owner: r.Owner, ReceivedOn: r.ReceivedOn,
-		SentenceDate: r.SentenceDate})
+		SentenceDate: r.SentenceDate, Planned: planned, PlannedAt: now})
 	if err != nil {
 		return "", false, nil, err
 	}

@@ -722,9 +722,13 @@ func (b *importBatch) open(ctx context.Context) error {
 		req.OpenedBy, req.RequestID = p.ID(), p.ID()+":open:"+key // as openChecked
 		policy := s.Policy
 		r.open = req.openCase(newCaseID(), &policy)
+		planned, err := resettlement.Open(r.open, b.now)
+		if err != nil {
+			return err // checked above: a fault
+		}
 		ops = append(ops, postgres.ImportOpening{Key: r.key, Hash: r.hash, Case: postgres.NewCase{ID: r.open.CaseID, Person: req.Person,
 			OpenedBy: req.OpenedBy, RequestID: req.RequestID, Establishment: req.Establishment, Team: req.Team, Owner: req.Owner,
-			ReceivedOn: req.ReceivedOn, SentenceDate: req.SentenceDate}})
+			ReceivedOn: req.ReceivedOn, SentenceDate: req.SentenceDate, Planned: planned, PlannedAt: b.now}})
 		opsRows = append(opsRows, i)
 	}
 	opened, err := s.DB.OpenImportCases(ctx, ops)

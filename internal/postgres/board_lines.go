@@ -43,12 +43,6 @@ func boardLineRows(c *resettlement.Case, now time.Time) [][]any {
 	return rows
 }
 
-// writeBoardLines replaces a case's board lines with its grading at now,
-// and their counts (replaceBoardLines).
-func writeBoardLines(ctx context.Context, tx pgx.Tx, c *resettlement.Case, now time.Time) error {
-	return replaceBoardLines(ctx, tx, []string{c.ID}, boardLineRows(c, now))
-}
-
 // Regrade grades again, at now, up to limit cases with a board line whose
 // grading the clock may have changed (regrade_at passed), from the state
 // each case's workflow last saved. It returns how many it graded; the
@@ -57,9 +51,11 @@ func writeBoardLines(ctx context.Context, tx pgx.Tx, c *resettlement.Case, now t
 func (db *DB) Regrade(ctx context.Context, now time.Time, limit int) (int, error) {
 	n := 0
 	err := pgx.BeginFunc(ctx, db.q, func(tx pgx.Tx) error {
+		// Only cases a workflow has saved (state): a case just recorded has
+		// its opening's lines (openings) until then.
 		rows, err := tx.Query(ctx, `select c.id, c.state from cases c
-			where c.id in (select distinct case_id from board_lines where regrade_at <= $1 limit $2)
-			and c.state is not null
+			where c.id in (select distinct b.case_id from board_lines b
+				where b.regrade_at <= $1 and exists (select 1 from cases s where s.id = b.case_id and s.state is not null) limit $2)
 			for update of c skip locked`, now, limit)
 		if err != nil {
 			return err
@@ -83,12 +79,18 @@ func (db *DB) Regrade(ctx context.Context, now time.Time, limit int) (int, error
 			return err
 		}
 		ids := make([]string, len(cases))
+		digests := make([][]byte, len(cases))
 		var lines [][]any
 		for i, c := range cases {
-			ids[i] = c.ID
-			lines = append(lines, boardLineRows(c, now)...)
+			rows := boardLineRows(c, now)
+			ids[i], digests[i] = c.ID, rowsDigest(rows, boardLineDigested)
+			lines = append(lines, rows...)
 		}
 		if err := replaceBoardLines(ctx, tx, ids, lines); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `update cases c set lines_digest = u.d from unnest($1::text[], $2::bytea[]) as u (id, d)
+			where c.id = u.id`, ids, digests); err != nil {
 			return err
 		}
 		n = len(cases)

@@ -1,7 +1,9 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,6 +38,12 @@ type NewCase struct {
 	Owner         string
 	ReceivedOn    resettlement.Date
 	SentenceDate  resettlement.Date // zero when not known
+	// Planned is the case as its workflow will plan it (resettlement.Open)
+	// at PlannedAt. Its steps and board lines are recorded with the case
+	// (openings), so they are in the read model at once and the workflow's
+	// first save need not write them again. Nil records the person only.
+	Planned   *resettlement.Case
+	PlannedAt time.Time
 }
 
 // OpenCaseExistsError says the person already has an open case for the booking.
@@ -59,11 +67,18 @@ func (db *DB) CreateCase(ctx context.Context, nc NewCase) (id string, created bo
 		owner = &nc.Owner
 	}
 	p := nc.Person
-	_, err = db.q.Exec(ctx, `insert into cases (id, prison_number, booking, given_name, family_name, date_of_birth,
-		local_authority, opened_by, open_request, establishment, team_id, owner_id, received_on, sentence_date)
-		values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-		nc.ID, p.PrisonNumber, p.Booking, p.GivenName, p.FamilyName, date(p.DateOfBirth), p.LocalAuthority,
-		nc.OpenedBy, req, nc.Establishment, nc.Team, owner, date(nc.ReceivedOn), date(nc.SentenceDate))
+	err = pgx.BeginFunc(ctx, db.q, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `insert into cases (id, prison_number, booking, given_name, family_name, date_of_birth,
+			local_authority, opened_by, open_request, establishment, team_id, owner_id, received_on, sentence_date)
+			values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			nc.ID, p.PrisonNumber, p.Booking, p.GivenName, p.FamilyName, date(p.DateOfBirth), p.LocalAuthority,
+			nc.OpenedBy, req, nc.Establishment, nc.Team, owner, date(nc.ReceivedOn), date(nc.SentenceDate)); err != nil {
+			return err
+		}
+		var o openings
+		o.add(nc)
+		return o.write(ctx, tx)
+	})
 	switch {
 	case err == nil:
 		return nc.ID, true, nil
@@ -116,6 +131,9 @@ func (db *DB) DeleteUnstartedCase(ctx context.Context, id string) error {
 		if err := replaceBoardLines(ctx, tx, []string{id}, nil); err != nil {
 			return err
 		}
+		if _, err := tx.Exec(ctx, `delete from steps where case_id = $1`, id); err != nil {
+			return err // its opening's (openings)
+		}
 		_, err = tx.Exec(ctx, `delete from cases where id = $1`, id)
 		return err
 	})
@@ -123,7 +141,9 @@ func (db *DB) DeleteUnstartedCase(ctx context.Context, id string) error {
 
 // SaveCase writes a projection. Projections can arrive out of order (two
 // updates' activities racing); the case row only moves forward in version,
-// and events are keyed by sequence, so the newest state always wins.
+// and events are keyed by sequence, so the newest state always wins. The
+// case's steps and board lines are written again only if they changed
+// (their digests, migration 022): most saves change neither.
 func (db *DB) SaveCase(ctx context.Context, p resettlement.Projection, now time.Time) error {
 	c := p.Case
 	state, err := json.Marshal(c)
@@ -143,32 +163,40 @@ func (db *DB) SaveCase(ctx context.Context, p resettlement.Projection, now time.
 	if err != nil {
 		return err
 	}
+	steps := stepRows(c)
+	lines := boardLineRows(c, now)
+	stepsDigest, linesDigest := rowsDigest(steps, len(stepColumns)), rowsDigest(lines, boardLineDigested)
 	return pgx.BeginFunc(ctx, db.q, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `update cases set version = $2, establishment = $3, team_id = $4, owner_id = nullif($5, ''),
+		// The digests of the rows last written come back from before the
+		// update (o), which also locks the row as the update would.
+		var oldSteps, oldLines []byte
+		err := tx.QueryRow(ctx, `update cases c set version = $2, establishment = $3, team_id = $4, owner_id = nullif($5, ''),
 			stage = $6, stalled = $7, escalation_level = $8, paused = $9, next_due = $10, release_day = $11,
 			received_on = $12, last_progress = $13, closed_at = $14, state = $15, sentence_date = $16, updated_at = now(),
-			released_on = $17, `+outcomeSet+`, `+alarmSet+`
-			where id = $1 and version < $2`,
+			released_on = $17, `+outcomeSet+`, `+alarmSet+`, `+digestSet+`
+			from (select id, steps_digest, lines_digest from cases where id = $1 for no key update) o
+			where c.id = o.id and c.version < $2
+			returning o.steps_digest, o.lines_digest`,
 			append(append([]any{c.ID, c.Version, c.Establishment, c.Team, c.Owner, string(p.Stage), p.Stalled, p.EscalationLevel, c.Paused,
 				instant(p.NextDue), releaseDay, date(c.ReceivedOn), c.LastProgress, closedAt, state, date(c.SentenceDate), releasedOn}, outcomes...),
-				instant(p.AlarmsAt))...)
-		if err != nil {
+				instant(p.AlarmsAt), stepsDigest, linesDigest)...).Scan(&oldSteps, &oldLines)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows): // a newer save is in: only the events
+		case err != nil:
 			return err
-		}
-		if tag.RowsAffected() == 1 {
-			if _, err := tx.Exec(ctx, `delete from steps where case_id = $1`, c.ID); err != nil {
-				return err
+		default:
+			if !bytes.Equal(oldSteps, stepsDigest) {
+				if _, err := tx.Exec(ctx, `delete from steps where case_id = $1`, c.ID); err != nil {
+					return err
+				}
+				if _, err := tx.CopyFrom(ctx, pgx.Identifier{"steps"}, stepColumns, pgx.CopyFromRows(steps)); err != nil {
+					return err
+				}
 			}
-			rows := make([][]any, len(c.Steps))
-			for i, st := range c.Steps {
-				rows[i] = stepRow(c.ID, st)
-			}
-			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"steps"}, stepColumns,
-				pgx.CopyFromRows(rows)); err != nil {
-				return err
-			}
-			if err := writeBoardLines(ctx, tx, c, now); err != nil {
-				return err
+			if !bytes.Equal(oldLines, linesDigest) {
+				if err := replaceBoardLines(ctx, tx, []string{c.ID}, lines); err != nil {
+					return err
+				}
 			}
 		}
 		for _, e := range p.Events {
@@ -185,6 +213,82 @@ func (db *DB) SaveCase(ctx context.Context, p resettlement.Projection, now time.
 		}
 		return nil
 	})
+}
+
+// digestSet records the digests of the rows SaveCase writes, its last two
+// parameters.
+var digestSet = fmt.Sprintf("steps_digest = $%d, lines_digest = $%d", 19+len(outcomeColumns), 20+len(outcomeColumns))
+
+// boardLineDigested is how many of a board line's columns its digest
+// covers: all but graded_at, the last, which changes with every grading.
+const boardLineDigested = 14
+
+// rowsDigest fingerprints rows as written, the first cols columns of each:
+// equal digests mean equal rows, so a save may leave them where they are.
+func rowsDigest(rows [][]any, cols int) []byte {
+	h := sha256.New()
+	enc := json.NewEncoder(h)
+	for _, r := range rows {
+		if err := enc.Encode(r[:cols]); err != nil {
+			// Every column is a string, number, bool, time or a pointer
+			// to one: a failure is a new column type, and an empty digest
+			// only makes the next save write the rows.
+			return nil
+		}
+	}
+	return h.Sum(nil)
+}
+
+// stepRows are case c's steps as written to the steps table.
+func stepRows(c *resettlement.Case) [][]any {
+	rows := make([][]any, len(c.Steps))
+	for i, st := range c.Steps {
+		rows[i] = stepRow(c.ID, st)
+	}
+	return rows
+}
+
+// openings are cases just recorded, with their steps and board lines as
+// planned. Writing them with the case puts a new case on the board, its
+// list and its workers' due steps at once, and its workflow's first save,
+// which plans the very same case, then finds its rows written (their
+// digests equal) and leaves them. The version stays 0 until that save.
+type openings struct {
+	ids                        []string
+	stepsDigests, linesDigests [][]byte
+	steps, lines               [][]any
+}
+
+// add adds nc's planned case, if it has one.
+func (o *openings) add(nc NewCase) {
+	if nc.Planned == nil {
+		return
+	}
+	c := *nc.Planned
+	c.ID = nc.ID
+	steps, lines := stepRows(&c), boardLineRows(&c, nc.PlannedAt)
+	o.ids = append(o.ids, c.ID)
+	o.stepsDigests = append(o.stepsDigests, rowsDigest(steps, len(stepColumns)))
+	o.linesDigests = append(o.linesDigests, rowsDigest(lines, boardLineDigested))
+	o.steps, o.lines = append(o.steps, steps...), append(o.lines, lines...)
+}
+
+// write writes the openings' rows and digests in tx.
+func (o *openings) write(ctx context.Context, tx pgx.Tx) error {
+	if len(o.ids) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `update cases c set steps_digest = u.s, lines_digest = u.l
+		from unnest($1::text[], $2::bytea[], $3::bytea[]) as u (id, s, l) where c.id = u.id`,
+		o.ids, o.stepsDigests, o.linesDigests); err != nil {
+		return err
+	}
+	if len(o.steps) > 0 {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"steps"}, stepColumns, pgx.CopyFromRows(o.steps)); err != nil {
+			return err
+		}
+	}
+	return replaceBoardLines(ctx, tx, o.ids, o.lines)
 }
 
 // CaseRecord is a case as the read model holds it.

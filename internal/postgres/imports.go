@@ -462,6 +462,15 @@ func (db *DB) OpenImportCases(ctx context.Context, ops []ImportOpening) ([]Impor
 			for _, id := range ids {
 				created[id] = true
 			}
+			var o openings
+			for _, op := range ops {
+				if created[op.Case.ID] {
+					o.add(op.Case)
+				}
+			}
+			if err := o.write(ctx, tx); err != nil {
+				return err
+			}
 		}
 		// Not recorded: an earlier attempt's case, found by its request
 		// id, or the person's open case for the booking.

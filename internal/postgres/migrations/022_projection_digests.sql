@@ -1,0 +1,11 @@
+-- A digest of the rows each case last wrote to steps and to board_lines
+-- (stepsDigest, linesDigest in cases.go), so that a save whose steps or
+-- grading did not change leaves those rows alone instead of deleting and
+-- writing them again: most saves change neither (an alarm raised, a note,
+-- the case's version), and a case's opening writes both when it is recorded
+-- (CreateCase, OpenImportCases), before its workflow's first save. Every
+-- writer of those rows writes the digest with them; null (cases written
+-- before this, or by the benchmark's loader) means unknown, and the next
+-- save writes the rows. A line's graded_at is left out: it says when the
+-- grading was written, which holds until its regrade_at.
+alter table cases add column steps_digest bytea, add column lines_digest bytea;
