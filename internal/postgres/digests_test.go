@@ -141,6 +141,16 @@ func TestSavesWriteOnlyWhatChanged(t *testing.T) {
 		t.Error("a save that changed no step or line wrote them")
 	}
 
+	// A case saved before the digests (null) has its rows written again.
+	if _, err := owner.Exec(ctx, `update cases set steps_digest = null, lines_digest = null where id = $1`, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	save(c, now.Add(3*time.Minute))
+	if written("steps", c.ID) == steps || written("board_lines", c.ID) == lines {
+		t.Error("a case with no digest: its steps or lines were not written")
+	}
+	stored(c, now.Add(3*time.Minute), "no digest")
+
 	// The clock re-grades the case; a save then finds the grading written.
 	var until time.Time
 	for _, l := range c.BoardLines(now) {
