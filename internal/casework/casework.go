@@ -165,7 +165,8 @@ func (s *Service) Open(ctx context.Context, r OpenRequest) (caseID string, creat
 	return caseID, created, err
 }
 
-// open is Open, also returning the case as its workflow plans it. The plan
+// open is Open, also returning the case as its workflow plans it (nil when
+// not created: a retry's case is its first attempt's). The plan
 // is a pure function of the request and the opening instant, which the
 // workflow is given (workflows.Input.OpenedAt), so the answer needs no round
 // trip to a worker: the workflow holds the very same case once it runs.
@@ -188,21 +189,25 @@ func (s *Service) open(ctx context.Context, r OpenRequest) (caseID string, creat
 	open.CaseID = id
 	// A retry may find its case recorded but its workflow never started (the
 	// first attempt died in between): starting with UseExisting covers both.
-	// Its answer is then this attempt's plan, which may differ from the
-	// running workflow's by the moment of planning; created is false.
-	if planned, err = s.startCase(ctx, open, now); err != nil {
+	if err = s.startCase(ctx, open, planned, now); err != nil {
 		if created {
 			_ = s.DB.DeleteUnstartedCase(context.WithoutCancel(ctx), id)
 		}
 		return "", false, nil, fmt.Errorf("starting the case's workflow: %w", err)
 	}
+	if !created {
+		// The first attempt's case, under its own id: ask its workflow.
+		planned = nil
+	}
 	return id, created, planned, nil
 }
 
-// startCase starts the workflow of a case recorded in the read model,
-// planned at now, and returns the case as planned; if it is running already
-// (a retry), it is left alone. The import's batches start their cases with
-// it too.
+// startCase starts the workflow of a case recorded in the read model. The
+// workflow plans the case from open and now; planned is that plan as the
+// caller made it (resettlement.Open), for the start's search attributes,
+// which do not depend on the case's id (a retry's case keeps its first
+// attempt's). If it is running already (a retry), it is left alone. The
+// import's batches start their cases with it too.
 //
 // It asks for eager start: where a worker shares this client (throughgate
 // dev), the server hands the case's first workflow task back in its answer
@@ -212,12 +217,8 @@ func (s *Service) open(ctx context.Context, r OpenRequest) (caseID string, creat
 // the onboard benchmark eager start took the API from 28 to 44 cases a
 // second and the import from 50 to 76. (Before that, when the first save
 // was an activity of its own, it halved the import's rate.)
-func (s *Service) startCase(ctx context.Context, open resettlement.OpenCase, now time.Time) (*resettlement.Case, error) {
-	planned, err := resettlement.Open(open, now)
-	if err != nil {
-		return nil, err // checked before it was recorded: a fault
-	}
-	_, err = s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+func (s *Service) startCase(ctx context.Context, open resettlement.OpenCase, planned *resettlement.Case, now time.Time) error {
+	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       workflows.WorkflowID(open.CaseID),
 		TaskQueue:                workflows.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
@@ -227,10 +228,7 @@ func (s *Service) startCase(ctx context.Context, open resettlement.OpenCase, now
 		TypedSearchAttributes: workflows.StartAttributes(planned, now),
 		EnableEagerStart:      true,
 	}, workflows.ReleaseCase, workflows.Input{Open: &open, OpenedAt: now, Commands: workflows.CurrentCommands})
-	if err != nil {
-		return nil, err
-	}
-	return planned, nil
+	return err
 }
 
 // domainCommand is any of the domain's commands on a case.

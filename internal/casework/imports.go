@@ -665,6 +665,7 @@ type batchRow struct {
 	key  postgres.IdempotencyKey
 	hash []byte
 	open resettlement.OpenCase
+	plan *resettlement.Case // open as planned at the batch's now (startCase)
 	// What the batch made of it: out when decided; caseID and created for
 	// a case recorded whose workflow is to start (started once it has).
 	out     *postgres.ImportRowResult
@@ -722,13 +723,12 @@ func (b *importBatch) open(ctx context.Context) error {
 		req.OpenedBy, req.RequestID = p.ID(), p.ID()+":open:"+key // as openChecked
 		policy := s.Policy
 		r.open = req.openCase(newCaseID(), &policy)
-		planned, err := resettlement.Open(r.open, b.now)
-		if err != nil {
+		if r.plan, err = resettlement.Open(r.open, b.now); err != nil {
 			return err // checked above: a fault
 		}
 		ops = append(ops, postgres.ImportOpening{Key: r.key, Hash: r.hash, Case: postgres.NewCase{ID: r.open.CaseID, Person: req.Person,
 			OpenedBy: req.OpenedBy, RequestID: req.RequestID, Establishment: req.Establishment, Team: req.Team, Owner: req.Owner,
-			ReceivedOn: req.ReceivedOn, SentenceDate: req.SentenceDate, Planned: planned, PlannedAt: b.now}})
+			ReceivedOn: req.ReceivedOn, SentenceDate: req.SentenceDate, Planned: r.plan, PlannedAt: b.now}})
 		opsRows = append(opsRows, i)
 	}
 	opened, err := s.DB.OpenImportCases(ctx, ops)
@@ -813,7 +813,7 @@ func (b *importBatch) start(ctx context.Context, idx []int) error {
 			defer wg.Done()
 			for i := range next {
 				r := &b.rows[i]
-				_, err := b.s.startCase(ctx, r.open, b.now)
+				err := b.s.startCase(ctx, r.open, r.plan, b.now)
 				mu.Lock()
 				if err != nil && fault == nil {
 					fault = fmt.Errorf("import %s line %d: starting the case's workflow: %w", b.id, r.row.Line, err)

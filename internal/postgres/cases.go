@@ -271,10 +271,9 @@ func (o *openings) add(nc NewCase) {
 	if nc.Planned == nil {
 		return
 	}
-	c := *nc.Planned
-	c.ID = nc.ID
-	steps, lines := stepRows(&c), boardLineRows(&c, nc.PlannedAt)
-	o.ids = append(o.ids, c.ID)
+	c := nc.Planned // planned under nc.ID
+	steps, lines := stepRows(c), boardLineRows(c, nc.PlannedAt)
+	o.ids = append(o.ids, nc.ID)
 	o.stepsDigests = append(o.stepsDigests, rowsDigest(steps, len(stepColumns)))
 	o.linesDigests = append(o.linesDigests, rowsDigest(lines, boardLineDigested))
 	o.steps, o.lines = append(o.steps, steps...), append(o.lines, lines...)
