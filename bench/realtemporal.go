@@ -8,11 +8,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	taskqueuepb "go.temporal.io/api/taskqueue/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/throughgate/throughgate/drill"
 	"github.com/throughgate/throughgate/workflows"
@@ -59,30 +62,28 @@ func runRealTemporal(ctx context.Context, e *env, n int) error {
 	readModel := time.Since(began)
 	e.logf("  read model of %d cases in %s; starting their workflows", n, readModel.Round(time.Second))
 	began = time.Now()
-	last := time.Now()
+	var startedN atomic.Int64
+	stopProgress := reportLoad(ctx, e, t, n, &startedN)
+	defer stopProgress()
 	err = parallel(ctx, n, 8, func(i int) error {
 		c := synthesize(i, now).Case
+		// Every search attribute, as an opening starts a case
+		// (casework.startCase): the first task then upserts none unless its
+		// alarms changed them.
 		_, err := t.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.WorkflowID(c.ID), TaskQueue: workflows.TaskQueue,
-			// Only these two, so the first task's upsert of the rest marks the
-			// workflow asleep for the count below (migrate has waited until
-			// the frontend maps them).
-			TypedSearchAttributes: temporal.NewSearchAttributes(workflows.AttrEstablishment.ValueSet(c.Establishment), workflows.AttrTeam.ValueSet(c.Team)),
+			TypedSearchAttributes: workflows.StartAttributes(c, now),
 		}, workflows.ReleaseCase, workflows.Input{State: c, Commands: workflows.CurrentCommands})
-		if i%1000 == 0 && time.Since(last) > 15*time.Second {
-			e.logf("  started %d of %d", i, n)
-			last = time.Now()
-		}
+		startedN.Add(1)
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	started := time.Since(began)
-	// Asleep: the first task upserts the search attributes after saving.
 	var asleep int64
 	for {
 		resp, err := t.Client.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: t.Namespace,
-			Query: fmt.Sprintf("WorkflowType = 'ReleaseCase' AND ExecutionStatus = 'Running' AND %s IS NOT NULL", workflows.AttrStage.GetName())})
+			Query: asleepQuery})
 		if err != nil {
 			return err
 		}
@@ -93,6 +94,7 @@ func runRealTemporal(ctx context.Context, e *env, n int) error {
 		time.Sleep(2 * poll(e))
 	}
 	took := time.Since(began)
+	stopProgress()
 	e.table.add(Row{Scenario: name, Figure: fmt.Sprintf("start %s cases as workflows, until each sleeps on its timer", count(n)),
 		TG: fmt.Sprintf("%s (%.0f cases/s)", secs(took), float64(n)/took.Seconds()), Target: "report", Outcome: Info,
 		Note: fmt.Sprintf("%d asleep; starts answered in %s; the read model written first in %s; one worker process", asleep, secs(started), secs(readModel))})
@@ -146,6 +148,46 @@ func runRealTemporal(ctx context.Context, e *env, n int) error {
 	e.table.judge(Row{Scenario: name, Figure: "board, first page, p99 (head of service, the api process)",
 		TG: fmt.Sprintf("%s (p50 %s)", ms(p99), ms(pct(lat, 0.5))), Target: "≤ 50.0 ms"}, p99 <= 50*time.Millisecond)
 	return nil
+}
+
+// asleepQuery counts the cases whose first workflow task has completed:
+// Temporal records the worker's build id in BuildIds (for an unversioned
+// worker, the sentinel "unversioned") when a workflow's first task
+// completes, and the task ends with the case saved and its timer set.
+const asleepQuery = "WorkflowType = 'ReleaseCase' AND ExecutionStatus = 'Running' AND BuildIds = 'unversioned'"
+
+// reportLoad logs the load's progress every half minute until stopped:
+// the starts answered, the workflow tasks waiting in the case task queue
+// for the worker (Temporal's approximate backlog), and the workflows
+// visibility shows asleep, so a slow load says which of the three lags.
+func reportLoad(ctx context.Context, e *env, t *drill.Topology, n int, started *atomic.Int64) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(30 * time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			backlog, asleep := int64(-1), int64(-1)
+			if resp, err := t.Client.WorkflowService().DescribeTaskQueue(ctx, &workflowservice.DescribeTaskQueueRequest{Namespace: t.Namespace,
+				TaskQueue:     &taskqueuepb.TaskQueue{Name: workflows.TaskQueue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
+				TaskQueueType: enumspb.TASK_QUEUE_TYPE_WORKFLOW, ReportStats: true}); err == nil {
+				backlog = resp.GetStats().GetApproximateBacklogCount()
+			}
+			if resp, err := t.Client.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: t.Namespace,
+				Query: asleepQuery}); err == nil {
+				asleep = resp.GetCount()
+			}
+			e.logf("  started %d of %d; workflow tasks waiting %d; asleep (visibility) %d", started.Load(), n, backlog, asleep)
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { cancel(); <-done }) }
 }
 
 // postgresPSS sums the proportional set size of the PostgreSQL server whose

@@ -27,11 +27,22 @@ import (
 // shared by every worker in the process and must be sized before the first
 // starts. A cached case costs some 25 KB; one not cached replays its
 // history at its next task (README, "Performance").
+//
+// Its pollers scale with the work (the SDK's poller autoscaling, up to 100
+// a queue) instead of the SDK's fixed two: with two, a worker apart from
+// its server (production) took new cases' first tasks at some 16 a second
+// while the server accepted 80 starts a second, and every task not matched
+// to a waiting poll was written to Temporal's task table and read back.
+// With polls waiting, each task goes straight to one (the temporal
+// benchmark, README "Performance").
 func NewWorker(c client.Client, db *postgres.DB, cfg config.Config, logger *slog.Logger) worker.Worker {
 	if cfg.WorkerCacheSize > 0 {
 		worker.SetStickyWorkflowCacheSize(cfg.WorkerCacheSize)
 	}
-	w := worker.New(c, workflows.TaskQueue, worker.Options{})
+	w := worker.New(c, workflows.TaskQueue, worker.Options{
+		WorkflowTaskPollerBehavior: worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{}),
+		ActivityTaskPollerBehavior: worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{}),
+	})
 	w.RegisterWorkflow(workflows.ReleaseCase)
 	w.RegisterWorkflow(workflows.DailyDigest)
 	w.RegisterWorkflow(workflows.RetentionSweep)
