@@ -27,10 +27,11 @@ import (
 // (its own processes: PostgreSQL, the Temporal server, `throughgate api`
 // and a `throughgate worker`, configured as deploy/compose.yaml says).
 // Each synthetic case is written to the read model and then started as
-// its ReleaseCase workflow from its state (what fell due already raised),
-// which saves it, sets its search attributes and sleeps until its next
-// alarm. It reports the load time, each process's memory, the databases'
-// size and the board's p99 as the head of service.
+// its ReleaseCase workflow from its state (what fell due already raised)
+// with its search attributes, as an opening starts one; the workflow's
+// first task saves it and sleeps until its next alarm. It reports the load
+// time, each process's memory, the databases' size and the board's p99 as
+// the head of service.
 func runRealTemporal(ctx context.Context, e *env, n int) error {
 	const name = "temporal"
 	dir, err := os.MkdirTemp("", "throughgate-bench-temporal-")
