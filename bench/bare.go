@@ -26,10 +26,15 @@ type BareInput struct {
 	FireAt time.Time
 }
 
+// bareActivityTimeout is each bare activity's start-to-close timeout. Temporal
+// keeps a timer task for it, which fires this long after the activity
+// started whether or not it is done.
+const bareActivityTimeout = 30 * time.Second
+
 // BareOnboard is a case's opening in bare form: started, two activities
 // (RaiseAlarm's and SaveCase's places), then one timer.
 func BareOnboard(ctx workflow.Context, in BareInput) error {
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second})
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: bareActivityTimeout})
 	if err := workflow.ExecuteActivity(ctx, "BareAlarm").Get(ctx, nil); err != nil {
 		return err
 	}
@@ -42,7 +47,7 @@ func BareOnboard(ctx workflow.Context, in BareInput) error {
 // BarePeak sleeps on one timer until FireAt, then runs one activity
 // (RaiseAlarm's place), which notes how late it ran.
 func BarePeak(ctx workflow.Context, in BareInput) error {
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second})
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: bareActivityTimeout})
 	if err := workflow.Sleep(ctx, in.FireAt.Sub(workflow.Now(ctx))); err != nil {
 		return err
 	}

@@ -298,11 +298,13 @@ func tokenFor(ctx context.Context, db *postgres.DB, staffID string) (string, err
 	return plain, err
 }
 
-// Dial connects a Temporal client to the stack's embedded server, sealing
-// payloads with the stack's own payload key as its service does.
+// Dial connects a Temporal client to the stack's embedded server as the
+// stack's own client does — uncompressed, sealing payloads with the stack's
+// payload key — so the bare workflows pay for Temporal what its cases pay.
 func (s *Stack) Dial(ctx context.Context) (client.Client, error) {
 	opts := client.Options{HostPort: s.Temporal, Namespace: "default",
-		Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))}
+		Logger:            sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)),
+		ConnectionOptions: client.ConnectionOptions{GrpcCompression: &client.GrpcCompressionNone{}}}
 	if b, err := os.ReadFile(filepath.Join(s.Dir, "data", "payload-keys")); err == nil {
 		c, err := app.PayloadCodec(strings.TrimSpace(string(b)))
 		if err != nil {
