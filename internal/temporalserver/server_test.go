@@ -302,24 +302,23 @@ func TestPostgres(t *testing.T) {
 	if raw == "" {
 		raw = privateCluster(t)
 	}
-	u, err := url.Parse(raw)
+	// Parsed as the driver does, so a URL naming a Unix socket (the
+	// private cluster's) gives its directory as the host.
+	pc, err := pgx.ParseConfig(raw)
 	if err != nil {
 		t.Fatalf("THROUGHGATE_TEST_PG_URL: %v", err)
 	}
-	pgPort := 5432
-	if p := u.Port(); p != "" {
-		if pgPort, err = strconv.Atoi(p); err != nil {
-			t.Fatalf("THROUGHGATE_TEST_PG_URL port: %v", err)
-		}
+	u, err := url.Parse(raw) // the visibility database's URL is this one's with its path changed
+	if err != nil {
+		t.Fatal(err)
 	}
-	password, _ := u.User.Password()
 	suffix := strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
 	opts := Options{
 		Store:                  StorePostgres,
-		PostgresHost:           u.Hostname(),
-		PostgresPort:           pgPort,
-		PostgresUser:           u.User.Username(),
-		PostgresPassword:       password,
+		PostgresHost:           pc.Host,
+		PostgresPort:           int(pc.Port),
+		PostgresUser:           pc.User,
+		PostgresPassword:       pc.Password,
 		DatabaseName:           "tg_test_temporal_" + suffix,
 		VisibilityDatabaseName: "tg_test_temporal_vis_" + suffix,
 		Port:                   testPort(t),
@@ -431,6 +430,31 @@ func TestLogger(t *testing.T) {
 	recs[0].Attrs(func(a slog.Attr) bool { got[a.Key] = a.Value.Any(); return true })
 	if got["error"] != "boom" || got["shard"] != int64(3) || got["wait"] != time.Second {
 		t.Errorf("attrs = %v", got)
+	}
+	with := map[string]any{}
+	recs[1].Attrs(func(a slog.Attr) bool { with[a.Key] = a.Value.Any(); return true })
+	if with["service"] != "history" {
+		t.Errorf("With's tags = %v, want service=history", with)
+	}
+	// Two loggers derived from one keep their own tags.
+	base := l.With(tag.NewStringTag("service", "history")).(*slogLogger)
+	a, b := base.With(tag.NewInt("shard", 1)), base.With(tag.NewInt("shard", 2))
+	a.Error("shard one")
+	b.Error("shard two")
+	for i, want := range []int64{1, 2} {
+		shards := 0
+		recs[2+i].Attrs(func(at slog.Attr) bool {
+			if at.Key == "shard" {
+				shards++
+				if at.Value.Any() != want {
+					t.Errorf("%q: shard = %v, want %d", recs[2+i].Message, at.Value.Any(), want)
+				}
+			}
+			return true
+		})
+		if shards != 1 {
+			t.Errorf("%q has %d shard attributes, want 1", recs[2+i].Message, shards)
+		}
 	}
 
 	l = newServerLogger(capture(slog.LevelDebug))
