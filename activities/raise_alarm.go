@@ -93,32 +93,27 @@ func alertEmail(in workflows.AlarmInput, baseURL string) mail.Alert {
 }
 
 // enqueue writes one outbox row per recipient, less those who turned this
-// kind of email off, in one transaction: all of them or none
+// kind of email off, in one statement: all of them or none
 // (DB.AlarmRaised relies on it).
 func (a *Activities) enqueue(ctx context.Context, caseID, key, kind, template string, data mail.Alert, to []recipient) (workflows.AlarmResult, error) {
 	res := workflows.AlarmResult{Alarm: key}
-	err := a.DB.InTx(ctx, func(tx *postgres.DB) error {
-		res.Recipients, res.Written = nil, 0
-		for _, r := range to {
-			if slices.Contains(r.muted, kind) {
-				continue
-			}
-			d := data
-			d.RecipientName = r.name
-			written, err := tx.EnqueueEmail(ctx, postgres.Email{CaseID: caseID, AlarmKey: key, Recipient: r.email,
-				RecipientID: r.id, Kind: kind, Template: template, Data: d, Digest: r.digest})
-			if err != nil {
-				return err
-			}
-			res.Recipients = append(res.Recipients, r.id)
-			if written {
-				res.Written++
-			}
+	var es []postgres.Email
+	for _, r := range to {
+		if slices.Contains(r.muted, kind) {
+			continue
 		}
-		return nil
-	})
-	if err != nil {
-		return res, err
+		d := data
+		d.RecipientName = r.name
+		es = append(es, postgres.Email{CaseID: caseID, AlarmKey: key, Recipient: r.email,
+			RecipientID: r.id, Kind: kind, Template: template, Data: d, Digest: r.digest})
+		res.Recipients = append(res.Recipients, r.id)
+	}
+	if len(es) > 0 {
+		written, err := a.DB.EnqueueEmails(ctx, es)
+		if err != nil {
+			return workflows.AlarmResult{Alarm: key}, err
+		}
+		res.Written = written
 	}
 	if len(to) == 0 {
 		a.logger().Warn("alarm has nobody to tell: check the team's manager, head of service and queue address",

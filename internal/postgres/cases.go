@@ -167,10 +167,13 @@ func (db *DB) SaveCase(ctx context.Context, p resettlement.Projection, now time.
 	lines := boardLineRows(c, now)
 	stepsDigest, linesDigest := rowsDigest(steps, len(stepColumns)), rowsDigest(lines, boardLineDigested)
 	return pgx.BeginFunc(ctx, db.q, func(tx pgx.Tx) error {
-		// The digests of the rows last written come back from before the
-		// update (o), which also locks the row as the update would.
+		// The update and the events go in one round trip. The digests of
+		// the rows last written come back from before the update (o), which
+		// also locks the row as the update would.
 		var oldSteps, oldLines []byte
-		err := tx.QueryRow(ctx, `update cases c set version = $2, establishment = $3, team_id = $4, owner_id = nullif($5, ''),
+		newer := false // a newer save is in: only the events
+		b := &pgx.Batch{}
+		b.Queue(`update cases c set version = $2, establishment = $3, team_id = $4, owner_id = nullif($5, ''),
 			stage = $6, stalled = $7, escalation_level = $8, paused = $9, next_due = $10, release_day = $11,
 			received_on = $12, last_progress = $13, closed_at = $14, state = $15, sentence_date = $16, updated_at = now(),
 			released_on = $17, `+outcomeSet+`, `+alarmSet+`, `+digestSet+`
@@ -179,37 +182,36 @@ func (db *DB) SaveCase(ctx context.Context, p resettlement.Projection, now time.
 			returning o.steps_digest, o.lines_digest`,
 			append(append([]any{c.ID, c.Version, c.Establishment, c.Team, c.Owner, string(p.Stage), p.Stalled, p.EscalationLevel, c.Paused,
 				instant(p.NextDue), releaseDay, date(c.ReceivedOn), c.LastProgress, closedAt, state, date(c.SentenceDate), releasedOn}, outcomes...),
-				instant(p.AlarmsAt), stepsDigest, linesDigest)...).Scan(&oldSteps, &oldLines)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows): // a newer save is in: only the events
-		case err != nil:
+				instant(p.AlarmsAt), stepsDigest, linesDigest)...).QueryRow(func(row pgx.Row) error {
+			err := row.Scan(&oldSteps, &oldLines)
+			if errors.Is(err, pgx.ErrNoRows) {
+				newer, err = true, nil
+			}
 			return err
-		default:
-			if !unchanged(oldSteps, stepsDigest) {
-				if _, err := tx.Exec(ctx, `delete from steps where case_id = $1`, c.ID); err != nil {
-					return err
-				}
-				if _, err := tx.CopyFrom(ctx, pgx.Identifier{"steps"}, stepColumns, pgx.CopyFromRows(steps)); err != nil {
-					return err
-				}
-			}
-			if !unchanged(oldLines, linesDigest) {
-				if err := replaceBoardLines(ctx, tx, []string{c.ID}, lines); err != nil {
-					return err
-				}
-			}
-		}
+		})
 		for _, e := range p.Events {
 			var note *int64
 			if e.NoteID != 0 {
 				note = &e.NoteID
 			}
-			if _, err := tx.Exec(ctx, `insert into case_events (case_id, seq, at, by_staff, kind, step_id, from_status, to_status, note_id, text)
+			b.Queue(`insert into case_events (case_id, seq, at, by_staff, kind, step_id, from_status, to_status, note_id, text)
 				values ($1, $2, $3, nullif($4, ''), $5, nullif($6, ''), nullif($7, ''), nullif($8, ''), $9, $10)
 				on conflict do nothing`,
-				c.ID, e.Seq, e.At, e.By, e.Kind, e.StepID, string(e.From), string(e.To), note, e.Text); err != nil {
+				c.ID, e.Seq, e.At, e.By, e.Kind, e.StepID, string(e.From), string(e.To), note, e.Text)
+		}
+		if err := tx.SendBatch(ctx, b).Close(); err != nil || newer {
+			return err
+		}
+		if !unchanged(oldSteps, stepsDigest) {
+			if _, err := tx.Exec(ctx, `delete from steps where case_id = $1`, c.ID); err != nil {
 				return err
 			}
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"steps"}, stepColumns, pgx.CopyFromRows(steps)); err != nil {
+				return err
+			}
+		}
+		if !unchanged(oldLines, linesDigest) {
+			return replaceBoardLines(ctx, tx, []string{c.ID}, lines)
 		}
 		return nil
 	})

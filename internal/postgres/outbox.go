@@ -23,21 +23,43 @@ type Email struct {
 // EnqueueEmail writes an outbox row unless the same (case, alarm, recipient)
 // is already there, and reports whether it wrote one.
 func (db *DB) EnqueueEmail(ctx context.Context, e Email) (bool, error) {
-	data, err := json.Marshal(e.Data)
-	if err != nil {
-		return false, err
+	n, err := db.EnqueueEmails(ctx, []Email{e})
+	return n == 1, err
+}
+
+// EnqueueEmails writes an outbox row for each email, less those whose
+// (case, alarm, recipient) is already there, and reports how many it wrote.
+// It is one statement, so the rows are written all together or not at all
+// (AlarmRaised relies on it) without a transaction's two more round trips.
+func (db *DB) EnqueueEmails(ctx context.Context, es []Email) (int, error) {
+	cols := make([][]string, 8)
+	for i := range cols {
+		cols[i] = make([]string, len(es))
 	}
-	state := "pending"
-	if e.Digest {
-		state = "digest"
+	for i, e := range es {
+		data, err := json.Marshal(e.Data)
+		if err != nil {
+			return 0, err
+		}
+		state := "pending"
+		if e.Digest {
+			state = "digest"
+		}
+		for j, v := range []string{e.CaseID, e.AlarmKey, e.Recipient, e.RecipientID, e.Kind, e.Template, string(data), state} {
+			cols[j][i] = v
+		}
 	}
 	tag, err := db.q.Exec(ctx, `insert into outbox (case_id, alarm_key, recipient, recipient_id, kind, template, data, state)
-		values (nullif($1, ''), $2, $3, nullif($4, ''), $5, $6, $7, $8) on conflict do nothing`,
-		e.CaseID, e.AlarmKey, e.Recipient, e.RecipientID, e.Kind, e.Template, data, state)
+		select nullif(c, ''), k, r, nullif(rid, ''), kind, tmpl, d::jsonb, st
+		from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+			with ordinality as u(c, k, r, rid, kind, tmpl, d, st, n)
+		order by n
+		on conflict do nothing`,
+		cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7])
 	if err != nil {
-		return false, err
+		return 0, err
 	}
-	return tag.RowsAffected() == 1, nil
+	return int(tag.RowsAffected()), nil
 }
 
 // AlarmRaised reports whether the outbox holds any email of a case's alarm:
