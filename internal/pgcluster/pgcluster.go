@@ -9,7 +9,8 @@
 // it on later runs. The server listens on 127.0.0.1 only and lets the
 // "postgres" superuser in without a password (trust authentication), which is
 // what makes URL usable as-is; its Unix socket lives in the data directory,
-// which only the server's own user can enter. The server log is written to
+// which only the server's own user can enter, and URL names the socket when
+// there is one. The server log is written to
 // postgres.log next to the data directory.
 //
 // The server is a separate process in its own session. It outlives
@@ -212,6 +213,12 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 func (c *Cluster) URL(database string) string { return c.URLAs(superuser, database) }
 
 // URLAs is URL for another role, one CreateRole made.
+//
+// The URL names the Unix socket in the data directory when the server has
+// one (postgres://postgres@/temporal?host=/data/dir&port=5433&sslmode=disable):
+// every statement of the engine and its Temporal server is a round trip, and
+// one through a Unix socket costs the kernel less than one through TCP on
+// loopback (README, Performance). Otherwise it names 127.0.0.1 and the port.
 func (c *Cluster) URLAs(role, database string) string {
 	u := url.URL{
 		Scheme:   "postgres",
@@ -219,6 +226,10 @@ func (c *Cluster) URLAs(role, database string) string {
 		Host:     net.JoinHostPort(host, strconv.Itoa(c.port)),
 		Path:     "/" + database,
 		RawQuery: "sslmode=disable",
+	}
+	if c.hasSocket() {
+		u.Host = ""
+		u.RawQuery = url.Values{"host": {c.dir}, "port": {strconv.Itoa(c.port)}, "sslmode": {"disable"}}.Encode()
 	}
 	return u.String()
 }
@@ -604,15 +615,20 @@ func (c *Cluster) serverArgs() []string {
 // compiled-in default, /var/run/postgresql, may not exist or not be writable,
 // and it is where a system PostgreSQL's socket lives. If the socket path
 // would exceed the kernel's limit postgres would refuse to start, so we do
-// without a socket; throughgate connects over TCP anyway.
+// without a socket, and URL names TCP instead.
 func (c *Cluster) socketDirSetting() string {
-	socket := filepath.Join(c.dir, ".s.PGSQL."+strconv.Itoa(c.port))
-	if len(socket) > unixSocketPathMax {
+	if !c.hasSocket() {
 		c.log.Info("data directory path too long for a Unix socket; listening on TCP only", "dir", c.dir)
-		return "''"
+		return "" // none; the argument reaches postgres unquoted, with no shell between
 	}
 	// A list setting: double quotes protect commas and spaces in the path.
 	return `"` + strings.ReplaceAll(c.dir, `"`, `""`) + `"`
+}
+
+// hasSocket reports whether the server listens on a Unix socket in the
+// data directory: whether the socket's path fits the kernel's limit.
+func (c *Cluster) hasSocket() bool {
+	return len(filepath.Join(c.dir, ".s.PGSQL."+strconv.Itoa(c.port))) <= unixSocketPathMax
 }
 
 // waitReady polls until the server accepts connections.

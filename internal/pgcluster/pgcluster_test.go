@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -131,8 +132,24 @@ func TestStartStopRestart(t *testing.T) {
 	c := start(t, opts)
 	first := time.Since(t0)
 
-	if got, want := c.URL("temporal"), fmt.Sprintf("postgres://postgres@127.0.0.1:%d/temporal?sslmode=disable", opts.Port); got != want {
-		t.Errorf("URL = %q, want %q", got, want)
+	// URL names the socket in the data directory; TCP on 127.0.0.1 is open too.
+	socketURL := "postgres://postgres@/temporal?" + url.Values{"host": {c.Dir()}, "port": {strconv.Itoa(opts.Port)}, "sslmode": {"disable"}}.Encode()
+	if got := c.URL("temporal"); got != socketURL {
+		t.Errorf("URL = %q, want %q", got, socketURL)
+	}
+	for _, u := range []string{c.URL("postgres"), fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", opts.Port)} {
+		conn, err := pgx.Connect(ctxFor(t), u)
+		if err != nil {
+			t.Fatalf("%s: %v", u, err)
+		}
+		var tcp bool // inet_server_addr is null on a Unix socket
+		if err := conn.QueryRow(ctxFor(t), "SELECT inet_server_addr() IS NOT NULL").Scan(&tcp); err != nil {
+			t.Fatal(err)
+		}
+		conn.Close(ctxFor(t))
+		if want := !strings.Contains(u, "host="); tcp != want {
+			t.Errorf("%s: connected over TCP %v, want %v", u, tcp, want)
+		}
 	}
 	if c.Host() != "127.0.0.1" || c.Port() != opts.Port || c.User() != "postgres" {
 		t.Errorf("Host/Port/User = %s/%d/%s", c.Host(), c.Port(), c.User())
@@ -442,4 +459,27 @@ func TestInterruptedInitdb(t *testing.T) {
 		t.Fatalf("data directory exists after interrupted initdb: %v", err)
 	}
 	start(t, opts)
+}
+
+// A data directory too deep for a Unix socket's path: the server listens on
+// TCP only, and URL names TCP.
+func TestDeepDirectoryUsesTCP(t *testing.T) {
+	opts := testOptions(t)
+	deep := filepath.Dir(opts.Dir)
+	for len(filepath.Join(deep, "postgres", ".s.PGSQL.65535")) <= unixSocketPathMax {
+		deep = filepath.Join(deep, "deeper-still")
+		if err := os.Mkdir(deep, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opts.Dir = filepath.Join(deep, "postgres")
+	c := start(t, opts)
+	if got, want := c.URL("postgres"), fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", opts.Port); got != want {
+		t.Errorf("URL = %q, want %q", got, want)
+	}
+	conn, err := pgx.Connect(ctxFor(t), c.URL("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctxFor(t))
 }

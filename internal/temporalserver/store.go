@@ -52,12 +52,20 @@ const (
 // splices the name into CREATE DATABASE "%v" unescaped.
 var databaseNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
 
+// pgSocket reports whether PostgresHost names a directory holding the
+// server's Unix socket, as a host starting with a slash does in libpq.
+func (o *Options) pgSocket() bool { return strings.HasPrefix(o.PostgresHost, "/") }
+
+// pgAddr is where the server listens: host and port, or the socket's path.
 func (o *Options) pgAddr() string {
+	if o.pgSocket() {
+		return filepath.Join(o.PostgresHost, ".s.PGSQL."+strconv.Itoa(o.PostgresPort))
+	}
 	return net.JoinHostPort(o.PostgresHost, strconv.Itoa(o.PostgresPort))
 }
 
 func (o *Options) pgSQL(database string, conns int) *config.SQL {
-	return &config.SQL{
+	c := &config.SQL{
 		PluginName:      postgresql.PluginNamePGX,
 		DatabaseName:    database,
 		ConnectAddr:     o.pgAddr(),
@@ -68,6 +76,14 @@ func (o *Options) pgSQL(database string, conns int) *config.SQL {
 		MaxIdleConns:    conns,
 		MaxConnLifetime: time.Hour,
 	}
+	// The plugin writes ConnectAddr into a URL's host, which cannot hold a
+	// socket's directory; the driver takes a host in the URL's query over
+	// it, with the port still from ConnectAddr.
+	if o.pgSocket() {
+		c.ConnectAddr = net.JoinHostPort("localhost", strconv.Itoa(o.PostgresPort))
+		c.ConnectAttributes = map[string]string{"host": o.PostgresHost}
+	}
+	return c
 }
 
 func (o *Options) sqliteSQL() *config.SQL {
@@ -165,7 +181,11 @@ func preparePostgres(ctx context.Context, o *Options, logger log.Logger) error {
 	// that bury the cause; one plain dial says clearly whether anything is
 	// listening at all.
 	dialCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	conn, err := (&net.Dialer{}).DialContext(dialCtx, "tcp", addr)
+	network := "tcp"
+	if o.pgSocket() {
+		network = "unix"
+	}
+	conn, err := (&net.Dialer{}).DialContext(dialCtx, network, addr)
 	cancel()
 	if err != nil {
 		return fmt.Errorf("cannot reach PostgreSQL at %s for the Temporal server: %w", addr, err)
