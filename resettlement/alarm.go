@@ -1,8 +1,8 @@
 package resettlement
 
 import (
-	"fmt"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -60,22 +60,25 @@ func (c *Case) Alarms() []Alarm {
 		}
 	}
 	p := c.Policy
+	cycle := "c" + strconv.Itoa(c.Cycle)
 	for _, s := range c.Steps {
 		if !s.Status.Open() || s.OnHold() {
 			continue
 		}
-		key := fmt.Sprintf("c%d/%s/%s/", c.Cycle, s.ID, s.DueDate)
+		// Built by concatenation rather than fmt: every workflow task and
+		// every save computes the case's alarms, some of them several times.
+		key := cycle + "/" + s.ID + "/" + s.DueDate.String() + "/"
 		add(Alarm{Key: key + "reminder", Kind: AlarmReminder, StepID: s.ID, At: EnglandAndWales.Shift(s.Due, p.RemindBefore)})
 		add(Alarm{Key: key + "due", Kind: AlarmDue, StepID: s.ID, At: EnglandAndWales.Shift(s.Due, p.RemindOnDue)})
 		for i, e := range p.Escalations {
-			add(Alarm{Key: fmt.Sprintf("%sescalation-%d", key, i+1), Kind: AlarmEscalation, Level: i + 1, StepID: s.ID, At: EnglandAndWales.Shift(s.Due, e)})
+			add(Alarm{Key: key + "escalation-" + strconv.Itoa(i+1), Kind: AlarmEscalation, Level: i + 1, StepID: s.ID, At: EnglandAndWales.Shift(s.Due, e)})
 		}
 	}
 	if c.Queued > 0 {
-		add(Alarm{Key: fmt.Sprintf("c%d/unassigned/%d", c.Cycle, c.Queued), Kind: AlarmUnassigned, At: c.QueuedAt})
+		add(Alarm{Key: cycle + "/unassigned/" + strconv.Itoa(c.Queued), Kind: AlarmUnassigned, At: c.QueuedAt})
 	}
 	if at, ok := c.stallAt(); ok {
-		add(Alarm{Key: fmt.Sprintf("c%d/stalled/%d", c.Cycle, c.LastProgress.Unix()), Kind: AlarmStalled, At: at})
+		add(Alarm{Key: cycle + "/stalled/" + strconv.FormatInt(c.LastProgress.Unix(), 10), Kind: AlarmStalled, At: at})
 	}
 	slices.SortStableFunc(out, func(a, b Alarm) int { return a.At.Compare(b.At) })
 	return out

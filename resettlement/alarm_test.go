@@ -238,3 +238,25 @@ func TestTakeDueSinceWalksTheLadder(t *testing.T) {
 		t.Errorf("walked %d instants, want the whole ladder of every step", walked)
 	}
 }
+
+// Alarm keys are stored (the outbox's unique key, each case's raised list):
+// a later cycle, a queue and a stall must keep spelling them as they were.
+func TestAlarmKeysOfALaterCycle(t *testing.T) {
+	now := at(2026, 11, 23, 10, 0)
+	c := openCase(t, OpenCase{ReceivedOn: D(2026, 11, 20), Adult: true, Dates: ReleaseDates{CRD: D(2027, 3, 10)}}, now)
+	c.Cycle, c.Queued = 12, 3
+	var keys []string
+	for _, a := range c.Alarms() {
+		keys = append(keys, a.Key)
+	}
+	for _, want := range []string{
+		"c12/needs-assessment/2026-12-30/reminder",
+		"c12/needs-assessment/2026-12-30/escalation-2",
+		"c12/unassigned/3",
+		"c12/stalled/" + strconv.FormatInt(now.Unix(), 10),
+	} {
+		if !slices.Contains(keys, want) {
+			t.Errorf("no alarm %q in %v", want, keys)
+		}
+	}
+}

@@ -56,7 +56,16 @@ func (d Date) String() string {
 	if d.IsZero() {
 		return ""
 	}
-	return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day)
+	if d.Year < 0 || d.Year > 9999 {
+		return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day)
+	}
+	// By hand rather than through fmt: alarm keys, board lines and every
+	// JSON date are built from it, many times in each workflow task.
+	b := make([]byte, 0, 10)
+	b = append(b, byte('0'+d.Year/1000), byte('0'+d.Year/100%10), byte('0'+d.Year/10%10), byte('0'+d.Year%10), '-')
+	b = append(b, byte('0'+int(d.Month)/10), byte('0'+int(d.Month)%10), '-')
+	b = append(b, byte('0'+d.Day/10), byte('0'+d.Day%10))
+	return string(b)
 }
 
 // noon is used for arithmetic: it is never near a daylight-saving jump.
@@ -72,7 +81,13 @@ func (d Date) At(timeOfDay time.Duration) time.Time {
 }
 
 // AddDays returns d moved by n calendar days.
-func (d Date) AddDays(n int) Date { return DateOf(d.noon().AddDate(0, 0, n)) }
+//
+// Noon UTC is noon or 13:00 in London, so its date in UTC is its London
+// date: no zone lookup is needed.
+func (d Date) AddDays(n int) Date {
+	y, m, day := d.noon().AddDate(0, 0, n).Date()
+	return Date{y, m, day}
+}
 
 // AddMonths moves d by n months, clamping to the end of a shorter month
 // (31 August less six months is 28 or 29 February, not 3 March).
