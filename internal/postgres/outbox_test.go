@@ -10,6 +10,7 @@ import (
 
 	"github.com/throughgate/throughgate/internal/postgres"
 	"github.com/throughgate/throughgate/internal/postgres/pgtest"
+	"github.com/throughgate/throughgate/resettlement"
 )
 
 // Slots of the shared send rate, taken at once by four senders, come out
@@ -109,5 +110,50 @@ func TestClaimLeaseAndFence(t *testing.T) {
 	}
 	if n := pgtest.Int(t, db, `select count(*) from outbox_attempts where outbox_id = $1`, a[0].ID); n != 2 {
 		t.Errorf("%d attempts recorded, want 2", n)
+	}
+}
+
+// An alarm's emails are written together or not at all, less those
+// already there, and a digest reader's is held for the digest.
+func TestEnqueueEmailsAllOrNone(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	if _, _, err := db.CreateCase(ctx, postgres.NewCase{ID: "case-one", Person: postgres.Person{PrisonNumber: "A0001BC",
+		Booking: "1", GivenName: "Sam", FamilyName: "Example", DateOfBirth: resettlement.D(1990, 5, 17)}, OpenedBy: "officer-1",
+		Establishment: "PVI", Team: "pvi-resettlement", ReceivedOn: resettlement.D(2026, 2, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	email := func(caseID, to string, digest bool) postgres.Email {
+		return postgres.Email{CaseID: caseID, AlarmKey: "c0/unassigned/1", Recipient: to, RecipientID: "x", Kind: "unassigned",
+			Template: "alert", Data: map[string]string{"to": to}, Digest: digest}
+	}
+	// A row for a case that does not exist fails the statement: the
+	// other row is not written either.
+	if _, err := db.EnqueueEmails(ctx, []postgres.Email{email("case-one", "queue@pvi.example.org", false), email("case-none", "mo@pvi.example.org", false)}); err == nil {
+		t.Fatal("an email for no case was written")
+	}
+	if n := pgtest.Int(t, db, `select count(*) from outbox`); n != 0 {
+		t.Fatalf("%d rows after a failed statement, want 0", n)
+	}
+	n, err := db.EnqueueEmails(ctx, []postgres.Email{email("case-one", "queue@pvi.example.org", false), email("case-one", "mo@pvi.example.org", true)})
+	if err != nil || n != 2 {
+		t.Fatalf("wrote %d (%v), want 2", n, err)
+	}
+	n, err = db.EnqueueEmails(ctx, []postgres.Email{email("case-one", "mo@pvi.example.org", true), email("case-one", "head@pvi.example.org", false)})
+	if err != nil || n != 1 {
+		t.Fatalf("again with one new recipient: wrote %d (%v), want 1", n, err)
+	}
+	rows, err := db.CaseEmails(ctx, "case-one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.Recipient+" "+r.State+" "+string(r.Data))
+	}
+	want := []string{`queue@pvi.example.org pending {"to": "queue@pvi.example.org"}`, `mo@pvi.example.org digest {"to": "mo@pvi.example.org"}`,
+		`head@pvi.example.org pending {"to": "head@pvi.example.org"}`}
+	if !slices.Equal(got, want) {
+		t.Errorf("outbox:\n%v\nwant\n%v", got, want)
 	}
 }
