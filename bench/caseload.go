@@ -124,6 +124,8 @@ func runCaseload(ctx context.Context, e *env, n int) error {
 	rssRestart := s.RSS()
 	e.table.judge(Row{Scenario: name, Figure: "throughgate RSS after a restart", TG: mib(rssRestart), Target: "≤ 1024 MiB",
 		Note: fmt.Sprintf("stopped and ready again in %s, measured %s later", secs(restartTook), settle)}, rssRestart <= gib)
+	// Logged as well as tabled: the table prints at the end, an hour on.
+	e.logf("  RSS %s after loading (at most %s while loading), %s after the restart; PostgreSQL data %s", mib(rssLoad), mib(loadMax), mib(rssRestart), mib(pg))
 
 	if overran || time.Now().After(peak) {
 		for _, f := range []string{fmt.Sprintf("09:00 peak: all %s emails handed to SMTP, after the instant", count(n)),
@@ -231,7 +233,11 @@ func runCaseload(ctx context.Context, e *env, n int) error {
 		if len(late) >= n || time.Since(barePeak) > 60*time.Minute {
 			break
 		}
-		time.Sleep(poll(e))
+		select {
+		case <-ctx.Done(): // interrupted: the table so far is printed
+			return ctx.Err()
+		case <-time.After(poll(e)):
+		}
 	}
 	bareCPU := (s.CPU() - cpu) / time.Duration(max(len(late), 1))
 	slices.Sort(late)
